@@ -1,0 +1,3 @@
+from leadpool.cli import main
+
+main()

@@ -1,0 +1,204 @@
+"""Validation of custom-field values against their definitions.
+
+Every path that writes `custom` (forms, API, import, web forms, conversion) calls
+`clean_custom_values`, so a value is checked the same way wherever it comes from.
+"""
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from leadpool.core.normalize import normalize_email, normalize_phone
+from leadpool.fields.models import CustomField
+
+TEXT_MAX_LENGTH = 255
+LONG_TEXT_MAX_LENGTH = 10_000
+
+
+def active_fields(entity: str) -> dict[str, CustomField]:
+    return {field.key: field for field in CustomField.objects.filter(entity=entity, is_active=True)}
+
+
+def clean_custom_values(
+    *,
+    entity: str,
+    values: dict,
+    existing: dict | None = None,
+    definitions: dict[str, CustomField] | None = None,
+) -> dict:
+    """Return `existing` updated with `values`, each value converted to its stored form.
+
+    Errors are raised together as `{"custom.<key>": [message]}`. Unknown keys are errors.
+    On create (`existing` is None) every required field must have a value; on update a
+    required field may be left alone but not cleared, so adding a required field later
+    does not lock every older record against edits.
+    """
+    if not isinstance(values, dict):
+        raise ValidationError({"custom": [_("Custom fields must be an object of key: value.")]})
+    definitions = definitions if definitions is not None else active_fields(entity)
+    cleaned = dict(existing or {})
+    errors: dict[str, list[str]] = {}
+    for key, raw in values.items():
+        field = definitions.get(key)
+        if field is None:
+            errors[f"custom.{key}"] = [_("There is no custom field “%(key)s”.") % {"key": key}]
+            continue
+        try:
+            value = clean_value(field, raw)
+        except ValidationError as error:
+            errors[f"custom.{key}"] = list(error.messages)
+            continue
+        if value is None:
+            cleaned.pop(key, None)
+        else:
+            cleaned[key] = value
+    for key, field in definitions.items():
+        being_cleared = key in values and key not in cleaned
+        missing_on_create = existing is None and key not in cleaned
+        if field.is_required and (being_cleared or missing_on_create) and key not in errors:
+            errors[f"custom.{key}"] = [_("%(label)s is required.") % {"label": field.label}]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _is_blank(raw) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw == []
+
+
+def clean_value(field: CustomField, raw):
+    """One value in its stored JSON form, or None for blank; ValidationError if invalid."""
+    if _is_blank(raw):
+        return None
+    cleaner = _CLEANERS[field.type]
+    return cleaner(field, raw)
+
+
+def _text(field: CustomField, raw, max_length: int = TEXT_MAX_LENGTH) -> str:
+    if not isinstance(raw, str | int | float | Decimal) or isinstance(raw, bool):
+        raise ValidationError(_("Enter text."))
+    text = str(raw).strip()
+    if len(text) > max_length:
+        raise ValidationError(
+            _("Enter at most %(max)d characters (this has %(count)d).")
+            % {"max": max_length, "count": len(text)}
+        )
+    return text
+
+
+def _long_text(field: CustomField, raw) -> str:
+    return _text(field, raw, LONG_TEXT_MAX_LENGTH)
+
+
+def _number(field: CustomField, raw) -> int | float:
+    if isinstance(raw, bool):
+        raise ValidationError(_("Enter a number."))
+    try:
+        number = Decimal(str(raw).strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw}) from None
+    if not number.is_finite():
+        raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw})
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _date(field: CustomField, raw) -> str:
+    if isinstance(raw, datetime.datetime):
+        raw = raw.date()
+    if isinstance(raw, datetime.date):
+        return raw.isoformat()
+    try:
+        value = parse_date(str(raw).strip())
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValidationError(_("“%(value)s” is not a date (YYYY-MM-DD).") % {"value": raw})
+    return value.isoformat()
+
+
+def _datetime(field: CustomField, raw) -> str:
+    value = raw if isinstance(raw, datetime.datetime) else None
+    if value is None:
+        try:
+            value = parse_datetime(str(raw).strip())
+        except ValueError:
+            value = None
+    if value is None:
+        raise ValidationError(_("“%(value)s” is not a date and time (ISO 8601).") % {"value": raw})
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.astimezone(datetime.UTC).isoformat()
+
+
+def _choice(field: CustomField, raw) -> str:
+    value = str(raw).strip()
+    if value not in field.choices:
+        raise ValidationError(
+            _("“%(value)s” is not one of the choices: %(choices)s.")
+            % {"value": raw, "choices": ", ".join(field.choices)}
+        )
+    return value
+
+
+def _multi_choice(field: CustomField, raw) -> list[str]:
+    items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+    values = [str(item).strip() for item in items if str(item).strip()]
+    unknown = [value for value in values if value not in field.choices]
+    if unknown:
+        raise ValidationError(
+            _("“%(value)s” is not one of the choices: %(choices)s.")
+            % {"value": ", ".join(unknown), "choices": ", ".join(field.choices)}
+        )
+    return list(dict.fromkeys(values))
+
+
+def _phone(field: CustomField, raw) -> str:
+    return normalize_phone(str(raw))
+
+
+def _email(field: CustomField, raw) -> str:
+    return normalize_email(str(raw))
+
+
+def _url(field: CustomField, raw) -> str:
+    value = str(raw).strip()
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError:
+        raise ValidationError(_("“%(value)s” is not a valid URL.") % {"value": raw}) from None
+    return value
+
+
+_TRUE = {"true", "1", "yes", "y", "是", "对", "✓"}
+_FALSE = {"false", "0", "no", "n", "否", "不是"}
+
+
+def _boolean(field: CustomField, raw) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValidationError(_("“%(value)s” is not yes or no.") % {"value": raw})
+
+
+_CLEANERS = {
+    CustomField.Type.TEXT: _text,
+    CustomField.Type.LONG_TEXT: _long_text,
+    CustomField.Type.NUMBER: _number,
+    CustomField.Type.DATE: _date,
+    CustomField.Type.DATETIME: _datetime,
+    CustomField.Type.CHOICE: _choice,
+    CustomField.Type.MULTI_CHOICE: _multi_choice,
+    CustomField.Type.PHONE: _phone,
+    CustomField.Type.EMAIL: _email,
+    CustomField.Type.URL: _url,
+    CustomField.Type.BOOLEAN: _boolean,
+}

@@ -1,0 +1,157 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leadpool.core.models import one_subject_constraint
+
+
+class HistoryIsImmutable(Exception):
+    pass
+
+
+class EventQuerySet(models.QuerySet):
+    # The ownership trail can never be edited: refuse bulk changes through the ORM.
+    def update(self, **kwargs):
+        raise HistoryIsImmutable("History events cannot be changed.")
+
+    def delete(self):
+        raise HistoryIsImmutable("History events cannot be deleted.")
+
+
+class Event(models.Model):
+    """One entry of the ownership trail: who did what, from which owner/pool to which."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Created")
+        EDIT = "edit", _("Edited")
+        CLAIM = "claim", _("Claimed")
+        ASSIGN = "assign", _("Assigned")
+        ASSIGN_TO_POOL = "assign_to_pool", _("Assigned to a pool")
+        RECLAIM = "reclaim", _("Reclaimed")
+        RETURN = "return", _("Returned")
+        PUT_INTO_POOL = "put_into_pool", _("Put into a pool")
+        CONVERT = "convert", _("Converted")
+        DELETE = "delete", _("Deleted")
+        RESTORE = "restore", _("Restored")
+        PURGE = "purge", _("Purged")
+        IMPORT = "import", _("Imported")
+        TRANSFER_POOL = "transfer_pool", _("Pool administration transferred")
+        AUTO_RECLAIM = "auto_reclaim", _("Reclaimed by rule")
+        RETENTION_MOVE = "retention_move", _("Moved by retention rule")
+        RETENTION_DELETE = "retention_delete", _("Deleted by retention rule")
+
+    # The record: the key stays when a record is purged (no database constraint, no
+    # cascade), so the trail outlives the record it describes.
+    lead = models.ForeignKey(
+        "leads.Lead",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="history",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="history",
+    )
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    # Null when a rule or the system acted.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_pool = models.ForeignKey(
+        "pools.Pool", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_pool = models.ForeignKey(
+        "pools.Pool", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    # The pool rule that acted, for automatic actions (e.g. "reclaim_no_followup_days").
+    rule = models.CharField(_("rule"), max_length=64, blank=True)
+    # Anything else worth keeping: edited field names, pool admins before and after.
+    details = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("history event")
+        verbose_name_plural = _("history events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-at"], name="event_lead"),
+            models.Index(fields=["customer", "-at"], name="event_customer"),
+            models.Index(fields=["from_owner", "action", "-at"], name="event_from_owner"),
+        ]
+        constraints = [one_subject_constraint("event", required=False)]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise HistoryIsImmutable("History events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise HistoryIsImmutable("History events cannot be deleted.")
+
+
+class Notification(models.Model):
+    """An in-app notification. The text is rendered when read, in the reader's language."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("Assigned to you")
+        RECLAIMED = "reclaimed", _("Reclaimed from you")
+        DELETED = "deleted", _("Deleted")
+        RECLAIM_WARNING = "reclaim_warning", _("Will be reclaimed soon")
+        FOLLOWUP_DUE = "followup_due", _("Follow-up due")
+        POOL_TRANSFERRED = "pool_transferred", _("Pool handed to you")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pool = models.ForeignKey(
+        "pools.Pool", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Words to render the text with, kept because the record may be purged later.
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"

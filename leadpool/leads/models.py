@@ -1,0 +1,31 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from leadpool.pools.models import Pool, PooledRecord
+
+
+class Lead(PooledRecord):
+    """A sales lead (线索): a person or company that may become a customer."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Not followed up")
+        FOLLOWING = "following", _("Following up")
+        CONVERTED = "converted", _("Converted")
+        INVALID = "invalid", _("Invalid")
+
+    entity = "lead"
+    pool_kind = Pool.Kind.LEAD
+    CLOSED_STATUSES = frozenset({Status.CONVERTED})
+    CONVERTED_STATUSES = frozenset({Status.CONVERTED})
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
+    )
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-created_at", "-id"]
+        indexes = PooledRecord.record_indexes("lead")
+        constraints = PooledRecord.record_constraints("lead")

@@ -1,0 +1,269 @@
+"""Who may see and do what: the one place that decides it.
+
+Every fetch on behalf of a user goes through here: interfaces (web, API, CLI,
+exports, imports) and services alike. Records outside a user's scope do not exist
+for them (404, `not_in_scope`); visible records they may not act on are 403,
+`forbidden`.
+
+Scope (PRODUCT.md, "People and permissions"):
+- system admins see everything;
+- everyone sees what they own or collaborate on;
+- pool admins see every record in their pools, assigned or not;
+- pool members see the unassigned, open records of the claimable pools they belong
+  to (directly or through their department or a department above it);
+- managers also see records owned by anyone in their department and below.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from leadpool.accounts.models import Department, User
+from leadpool.core.results import Refusal, Refused
+from leadpool.pools.models import Pool, PooledRecord
+from leadpool.pools.rules import mask_email, mask_phone
+
+Action = Literal[
+    "view",
+    "edit",
+    "claim",
+    "assign",
+    "reclaim",
+    "return",
+    "put_into_pool",
+    "delete",
+    "restore",
+    "purge",
+    "convert",
+    "follow_up",
+]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user's rights rest on, read once per operation."""
+
+    user_id: int | None
+    is_active: bool
+    is_admin: bool
+    administered_pool_ids: frozenset[int]
+    # Pools the user belongs to, and of those the ones members may claim from.
+    member_pool_ids: frozenset[int]
+    claimable_pool_ids: frozenset[int]
+    managed_department_ids: frozenset[int]
+
+    @property
+    def pool_ids(self) -> frozenset[int]:
+        return self.administered_pool_ids | self.member_pool_ids
+
+
+def scope_of(user) -> Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope(None, False, False, frozenset(), frozenset(), frozenset(), frozenset())
+    departments = Department.objects.all()
+    ancestors = departments.ancestor_ids(user.department_id)
+    member_pools = Pool.objects.filter(
+        Q(members=user) | Q(member_departments__in=ancestors)
+    ).values_list("id", "visibility")
+    member_pool_ids = {pool_id for pool_id, _visibility in member_pools}
+    claimable = {
+        pool_id for pool_id, visibility in member_pools if visibility == Pool.Visibility.CLAIMABLE
+    }
+    administered = set(Pool.objects.filter(admins=user).values_list("id", flat=True))
+    managed: set[int] = set()
+    if user.role == User.Role.MANAGER and user.department_id:
+        managed = departments.subtree_ids([user.department_id])
+    return Scope(
+        user_id=user.pk,
+        is_active=True,
+        is_admin=user.is_system_admin,
+        administered_pool_ids=frozenset(administered),
+        member_pool_ids=frozenset(member_pool_ids),
+        claimable_pool_ids=frozenset(claimable),
+        managed_department_ids=frozenset(managed),
+    )
+
+
+def _scope_condition(scope: Scope, model: type[PooledRecord]) -> Q:
+    """The rows of `model` this scope reaches, deleted or not."""
+    if not scope.is_active:
+        return Q(pk__in=[])
+    if scope.is_admin:
+        return Q()
+    collaborating = model.collaborators.through.objects.filter(
+        **{f"{model.entity}_id": OuterRef("pk"), "user_id": scope.user_id}
+    )
+    condition = Q(owner_id=scope.user_id) | Q(Exists(collaborating))
+    if scope.administered_pool_ids:
+        condition |= Q(pool_id__in=scope.administered_pool_ids)
+    if scope.claimable_pool_ids:
+        condition |= Q(pool_id__in=scope.claimable_pool_ids, owner__isnull=True) & ~Q(
+            status__in=model.CLOSED_STATUSES
+        )
+    if scope.managed_department_ids:
+        condition |= Q(owner__department_id__in=scope.managed_department_ids)
+    return condition
+
+
+def visible_records(user, model: type[PooledRecord], *, scope: Scope | None = None) -> QuerySet:
+    """Live records of `model` that `user` may see."""
+    scope = scope or scope_of(user)
+    return model.objects.alive().filter(_scope_condition(scope, model))
+
+
+def recycle_bin(user, model: type[PooledRecord], *, scope: Scope | None = None) -> QuerySet:
+    """Deleted records that `user` may restore or purge."""
+    scope = scope or scope_of(user)
+    deleted = model.objects.in_recycle_bin()
+    if not scope.is_active:
+        return deleted.none()
+    if scope.is_admin:
+        return deleted
+    condition = Q(pool_id__in=scope.administered_pool_ids) | Q(
+        pool__isnull=True, owner_id=scope.user_id
+    )
+    if scope.managed_department_ids:
+        condition |= Q(pool__isnull=True, owner__department_id__in=scope.managed_department_ids)
+    return deleted.filter(condition)
+
+
+def visible_pools(user, *, kind: str | None = None, scope: Scope | None = None) -> QuerySet:
+    """Pools `user` administers or belongs to (all of them for a system admin)."""
+    scope = scope or scope_of(user)
+    pools = Pool.objects.all() if scope.is_admin else Pool.objects.filter(pk__in=scope.pool_ids)
+    return pools.filter(kind=kind) if kind else pools
+
+
+def is_collaborator(scope: Scope, record: PooledRecord) -> bool:
+    return record.collaborators.filter(pk=scope.user_id).exists()
+
+
+def _manages_owner(scope: Scope, record: PooledRecord) -> bool:
+    return bool(
+        scope.managed_department_ids
+        and record.owner_id
+        and record.owner.department_id in scope.managed_department_ids
+    )
+
+
+def can(scope: Scope, action: Action, record: PooledRecord) -> bool:
+    """May this scope take `action` on a record it can see? (State rules, such as
+    "already owned", are the services' to judge; this is only about who.)"""
+    if not scope.is_active:
+        return False
+    is_owner = record.owner_id is not None and record.owner_id == scope.user_id
+    pool_admin = scope.is_admin or (
+        record.pool_id is not None and record.pool_id in scope.administered_pool_ids
+    )
+    if action == "view":
+        return True
+    if action == "claim":
+        return record.pool_id is not None and (
+            record.pool_id in scope.claimable_pool_ids
+            or record.pool_id in scope.administered_pool_ids
+        )
+    if action in ("assign", "reclaim"):
+        return pool_admin
+    if action in ("return", "put_into_pool"):
+        return is_owner or (action == "put_into_pool" and scope.is_admin)
+    if action in ("delete", "restore", "purge"):
+        # Records in no pool have no pool admin: their owner and the owner's manager
+        # look after them.
+        if record.pool_id is None:
+            return scope.is_admin or is_owner or _manages_owner(scope, record)
+        return pool_admin
+    if action == "convert":
+        return is_owner or pool_admin
+    if action in ("edit", "follow_up"):
+        return (
+            is_owner
+            or pool_admin
+            or _manages_owner(scope, record)
+            or is_collaborator(scope, record)
+        )
+    raise ValueError(f"unknown action {action!r}")
+
+
+def get_record_for(user, model: type[PooledRecord], pk, action: Action = "view"):
+    """The live record `pk` if `user` may see it (else 404) and take `action` (else 403)."""
+    scope = scope_of(user)
+    try:
+        record = (
+            visible_records(user, model, scope=scope).select_related("owner", "pool").get(pk=pk)
+        )
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("No such record.")) from None
+    if not can(scope, action, record):
+        raise PermissionDenied(_("You may not do that with this record."))
+    return record
+
+
+def fetch_for_action(scope: Scope, model: type[PooledRecord], pk: int, action: Action):
+    """The record for one step of a batch, or Refused with the code API.md names."""
+    base = model.objects.select_related("owner", "pool")
+    if action in ("restore", "purge"):
+        record = (
+            recycle_bin(None, model, scope=scope)
+            .select_related("owner", "pool")
+            .filter(pk=pk)
+            .first()
+        )
+        if record is None:
+            if visible_records(None, model, scope=scope).filter(pk=pk).exists():
+                raise Refused(Refusal("not_deleted", _("This record is not in the recycle bin.")))
+            raise Refused(not_in_scope())
+    else:
+        record = base.filter(_scope_condition(scope, model), pk=pk).first()
+        if record is None:
+            raise Refused(not_in_scope())
+        if record.is_deleted:
+            raise Refused(Refusal("deleted", _("This record is in the recycle bin.")))
+    if not can(scope, action, record):
+        raise Refused(Refusal("forbidden", _("You may not do that with this record.")))
+    return record
+
+
+def not_in_scope() -> Refusal:
+    return Refusal("not_in_scope", _("No such record."))
+
+
+ContactVisibility = Literal["visible", "hidden", "masked"]
+
+
+def contact_visibility(scope: Scope, record: PooledRecord) -> ContactVisibility:
+    """Whether `scope` sees the record's phone and e-mail as they are, masked or not at all.
+
+    A pool may hide contact details from members until they claim; admins, the owner,
+    collaborators and the owner's manager always see them.
+    """
+    pool = record.pool
+    if pool is None or pool.contact_visibility == Pool.ContactVisibility.VISIBLE:
+        return "visible"
+    if (
+        scope.is_admin
+        or record.pool_id in scope.administered_pool_ids
+        or (record.owner_id is not None and record.owner_id == scope.user_id)
+        or _manages_owner(scope, record)
+        or is_collaborator(scope, record)
+    ):
+        return "visible"
+    return pool.contact_visibility
+
+
+def contact_details(scope: Scope, record: PooledRecord) -> dict[str, str]:
+    """Phone, other phone and e-mail as this scope may see them."""
+    visibility = contact_visibility(scope, record)
+    raw = {"phone": record.phone, "other_phone": record.other_phone, "email": record.email}
+    if visibility == "visible":
+        return raw
+    if visibility == "hidden":
+        return {key: "" for key in raw}
+    return {
+        "phone": mask_phone(record.phone) if record.phone else "",
+        "other_phone": mask_phone(record.other_phone) if record.other_phone else "",
+        "email": mask_email(record.email) if record.email else "",
+    }

@@ -1,0 +1,288 @@
+"""Duplicate check (查重): find leads and customers matching a name, phone, e-mail or company.
+
+Exact matches compare the normalised columns through their indexes. Partial input
+("8000", "zhang@") matches by substring; company names also match fuzzily (trigram
+similarity on PostgreSQL, rapidfuzz on SQLite) with a score.
+
+Results are limited to the caller's scope. A phone or e-mail that is on file outside
+it is reported without saying which record or whose (`elsewhere`), so a rep does not
+re-create a colleague's lead and still learns nothing else about it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from rapidfuzz import fuzz, process
+
+from leadpool.core.normalize import (
+    normalize_company,
+    normalize_email,
+    normalize_phone,
+    phone_search_digits,
+)
+from leadpool.pools import access
+
+FUZZY_COMPANY_THRESHOLD = 0.3  # pg_trgm's default similarity threshold
+# rapidfuzz's ratio (0–100) at which SQLite installs call two company names similar.
+FUZZY_COMPANY_MIN_RATIO = 60
+MIN_PARTIAL_PHONE_DIGITS = 4
+MIN_PARTIAL_TEXT = 2
+
+
+@dataclass
+class Match:
+    type: str  # "lead" or "customer"
+    id: int
+    display: str
+    matched_on: list[str]
+    score: int
+    state: str  # "in_pool", "owned" or "converted"
+    owner: str = ""
+    pool: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "type": self.type,
+            "id": self.id,
+            "display": self.display,
+            "matched_on": self.matched_on,
+            "score": self.score,
+            "state": self.state,
+            "owner": self.owner,
+            "pool": self.pool,
+        }
+
+
+@dataclass
+class HiddenMatch:
+    """A match outside the caller's scope: only what kind of record and in what state."""
+
+    type: str
+    matched_on: list[str]
+    state: str
+
+    def as_dict(self) -> dict:
+        return {"type": self.type, "matched_on": self.matched_on, "state": self.state}
+
+
+@dataclass
+class DuplicateReport:
+    matches: list[Match] = field(default_factory=list)
+    elsewhere: list[HiddenMatch] = field(default_factory=list)
+
+    @property
+    def has_exact_contact_match(self) -> bool:
+        contact = {"phone", "other_phone", "email"}
+        return any(contact & set(m.matched_on) for m in [*self.matches, *self.elsewhere])
+
+    def matched(self, field_name: str) -> bool:
+        return any(field_name in m.matched_on for m in [*self.matches, *self.elsewhere])
+
+    def describe(self, field_name: str) -> str:
+        """A sentence for a form: who holds the record this field matches."""
+        for match in self.matches:
+            if field_name in match.matched_on:
+                return _describe_visible(match)
+        return _("This is already on file in a record held by a colleague.")
+
+    def as_dict(self) -> dict:
+        return {
+            "results": [m.as_dict() for m in self.matches],
+            "elsewhere": [m.as_dict() for m in self.elsewhere],
+        }
+
+
+def _describe_visible(match: Match) -> str:
+    words = {"record": match.display, "owner": match.owner, "pool": match.pool}
+    if match.state == "converted":
+        return _("Already on file: “%(record)s”, converted.") % words
+    if match.state == "owned":
+        return _("Already on file: “%(record)s”, owned by %(owner)s.") % words
+    return _("Already on file: “%(record)s”, unassigned in the pool “%(pool)s”.") % words
+
+
+def _models():
+    from leadpool.customers.models import Customer
+    from leadpool.leads.models import Lead
+
+    return [Lead, Customer]
+
+
+def find_duplicates(
+    *,
+    by,
+    name: str = "",
+    phone: str = "",
+    other_phone: str = "",
+    email: str = "",
+    company: str = "",
+    exact_only: bool = False,
+    exclude=None,
+    limit: int = 20,
+) -> DuplicateReport:
+    """Leads and customers matching any of the given values, best first."""
+    scope = access.scope_of(by)
+    phones = {_exact_phone(value) for value in (phone, other_phone)} - {""}
+    exact_email = _exact_email(email)
+    report = DuplicateReport()
+    for model in _models():
+        found: dict[int, Match] = {}
+        visible = access.visible_records(by, model, scope=scope).select_related("owner", "pool")
+        if exclude is not None and isinstance(exclude, model):
+            visible = visible.exclude(pk=exclude.pk)
+        contact_condition = _contact_condition(model, phones, exact_email)
+        if contact_condition is not None:
+            for record in visible.filter(contact_condition).distinct()[:limit]:
+                _add(found, record, _contact_reasons(record, phones, exact_email), 100)
+            _add_hidden(report, model, contact_condition, visible, exclude, phones, exact_email)
+        if not exact_only:
+            _partial_matches(
+                found,
+                visible,
+                model,
+                name=name,
+                phone=phone,
+                email=email,
+                exact_email=exact_email,
+                phones=phones,
+                limit=limit,
+            )
+            _company_matches(found, visible, company, limit=limit)
+        report.matches.extend(found.values())
+    report.matches.sort(key=lambda m: (-m.score, m.type, -m.id))
+    del report.matches[limit:]
+    return report
+
+
+def _exact_phone(raw: str) -> str:
+    try:
+        return normalize_phone(raw or "")
+    except ValidationError:
+        return ""
+
+
+def _exact_email(raw: str) -> str:
+    try:
+        return normalize_email(raw or "")
+    except ValidationError:
+        return ""
+
+
+def _contact_condition(model, phones: set[str], email: str) -> Q | None:
+    condition = Q()
+    if phones:
+        condition |= Q(phone_normalized__in=phones) | Q(other_phone_normalized__in=phones)
+    if email:
+        condition |= Q(email_normalized=email)
+    if model.entity == "customer":
+        if phones:
+            condition |= Q(contacts__phone_normalized__in=phones)
+        if email:
+            condition |= Q(contacts__email_normalized=email)
+    return condition if condition else None
+
+
+def _contact_reasons(record, phones: set[str], email: str) -> list[str]:
+    reasons = []
+    if phones and record.phone_normalized in phones:
+        reasons.append("phone")
+    if phones and record.other_phone_normalized in phones:
+        reasons.append("other_phone")
+    if email and record.email_normalized == email:
+        reasons.append("email")
+    if not reasons:  # matched through one of a customer's contacts
+        contacts = record.contacts.all()
+        if phones and any(c.phone_normalized in phones for c in contacts):
+            reasons.append("phone")
+        if email and any(c.email_normalized == email for c in contacts):
+            reasons.append("email")
+    return reasons
+
+
+def _state(record) -> str:
+    if record.status in record.CONVERTED_STATUSES:
+        return "converted"
+    return "owned" if record.owner_id else "in_pool"
+
+
+def _add(found: dict, record, reasons: list[str], score: int) -> None:
+    match = found.get(record.pk)
+    if match is None:
+        found[record.pk] = Match(
+            type=record.entity,
+            id=record.pk,
+            display=record.display_name,
+            matched_on=list(reasons),
+            score=score,
+            state=_state(record),
+            owner=str(record.owner) if record.owner else "",
+            pool=record.pool.name if record.pool else "",
+        )
+        return
+    match.matched_on.extend(reason for reason in reasons if reason not in match.matched_on)
+    match.score = max(match.score, score)
+
+
+def _add_hidden(report, model, condition, visible, exclude, phones, email) -> None:
+    hidden = model.objects.alive().filter(condition).exclude(pk__in=visible.values("pk"))
+    if exclude is not None and isinstance(exclude, model):
+        hidden = hidden.exclude(pk=exclude.pk)
+    for record in hidden.distinct()[:5]:
+        report.elsewhere.append(
+            HiddenMatch(model.entity, _contact_reasons(record, phones, email), _state(record))
+        )
+
+
+def _partial_matches(
+    found, visible, model, *, name, phone, email, exact_email, phones, limit
+) -> None:
+    digits = phone_search_digits(phone)
+    if not phones and len(digits) >= MIN_PARTIAL_PHONE_DIGITS:
+        condition = Q(phone_normalized__contains=digits) | Q(
+            other_phone_normalized__contains=digits
+        )
+        for record in visible.filter(condition)[:limit]:
+            _add(found, record, ["phone"], 70)
+    fragment = email.strip().lower()
+    if not exact_email and len(fragment) >= MIN_PARTIAL_TEXT:
+        for record in visible.filter(email_normalized__contains=fragment)[:limit]:
+            _add(found, record, ["email"], 70)
+    name = name.strip()
+    if len(name) >= MIN_PARTIAL_TEXT or (name and not name.isascii()):
+        for record in visible.filter(name__icontains=name)[:limit]:
+            _add(found, record, ["name"], max(50, round(fuzz.ratio(name, record.name))))
+
+
+def _company_matches(found, visible, company: str, *, limit: int) -> None:
+    wanted = normalize_company(company)
+    if not wanted:
+        return
+    for record in visible.filter(company_normalized=wanted)[:limit]:
+        _add(found, record, ["company"], 100)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        similar = (
+            visible.annotate(similarity=TrigramSimilarity("company_normalized", wanted))
+            .filter(similarity__gte=FUZZY_COMPANY_THRESHOLD)
+            .exclude(company_normalized=wanted)
+            .order_by("-similarity")[:limit]
+        )
+        for record in similar:
+            _add(found, record, ["company"], round(record.similarity * 100))
+        return
+    # SQLite (small installs): score every company name in scope with rapidfuzz, in C.
+    names = dict(
+        visible.exclude(company_normalized="")
+        .exclude(company_normalized=wanted)
+        .values_list("pk", "company_normalized")
+    )
+    best = process.extract(
+        wanted, names, scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_COMPANY_MIN_RATIO
+    )
+    scores = {pk: round(score) for _name, score, pk in best}
+    for record in visible.filter(pk__in=scores):
+        _add(found, record, ["company"], scores[record.pk])
