@@ -52,9 +52,13 @@ class Department(models.Model):
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["parent", "name"],
-                name="department_name_unique_under_parent",
-                nulls_distinct=False,
+                fields=["parent", "name"], name="department_name_unique_under_parent"
+            ),
+            # NULL parents are distinct in a unique index, so top-level names need their own.
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(parent__isnull=True),
+                name="department_top_level_name_unique",
             ),
         ]
 

@@ -175,7 +175,14 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(
                 fields=("parent", "name"),
                 name="department_name_unique_under_parent",
-                nulls_distinct=False,
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="department",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("parent__isnull", True)),
+                fields=("name",),
+                name="department_top_level_name_unique",
             ),
         ),
     ]
