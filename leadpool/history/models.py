@@ -37,6 +37,7 @@ class Event(models.Model):
         PURGE = "purge", _("Purged")
         IMPORT = "import", _("Imported")
         TRANSFER_POOL = "transfer_pool", _("Pool administration transferred")
+        EDIT_POOL = "edit_pool", _("Pool settings changed")
         AUTO_RECLAIM = "auto_reclaim", _("Reclaimed by rule")
         RETENTION_MOVE = "retention_move", _("Moved by retention rule")
         RETENTION_DELETE = "retention_delete", _("Deleted by retention rule")
