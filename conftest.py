@@ -28,6 +28,12 @@ def next_phone() -> str:
     return str(next(_phones))
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The default hasher costs ~0.25 s per user; tests need no protection from brute force.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def departments(db):
     hq = Department.objects.create(name="HQ")

@@ -28,7 +28,8 @@ def add_followup(
     """Add a follow-up record (跟进记录).
 
     The record moves from `new` to `following`, its last follow-up time is now, and its
-    next follow-up time becomes the one given; the reclaim clock restarts.
+    next follow-up time becomes the one given (without one, a next follow-up that was
+    already due is cleared and a later one kept); the reclaim clock restarts.
     """
     _check_may_follow_up(record, by)
     errors: dict[str, list[str]] = {}
@@ -87,7 +88,12 @@ def log_call(
         call.full_clean(exclude=["lead", "customer", "author"])
     except ValidationError as error:
         raise ValidationError(error.message_dict) from None
-    if started_at and started_at > timezone.now() + datetime.timedelta(minutes=5):
+    # Compare the cleaned value (full_clean parses a string); a time without a zone is
+    # read in the site's zone, as record times are, rather than failing to compare.
+    started_at = call.started_at
+    if timezone.is_naive(started_at):
+        started_at = call.started_at = timezone.make_aware(started_at)
+    if started_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"started_at": [_("A call cannot start in the future.")]})
     with transaction.atomic():
         call.save()
@@ -117,5 +123,8 @@ def _mark_followed_up(
     rows.filter(status=model.NEW_STATUS).update(status=model.FOLLOWING_STATUS)
     if next_followup_at is not None:
         rows.update(next_followup_at=next_followup_at)
+    else:
+        # This contact fulfils a follow-up that was due; a later planned one stays.
+        rows.filter(next_followup_at__lte=at).update(next_followup_at=None)
     record.refresh_from_db(fields=["last_followup_at", "status", "next_followup_at"])
     refresh_reclaim_at(record)

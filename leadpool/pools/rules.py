@@ -166,8 +166,12 @@ def mask_phone(phone: str) -> str:
     digits = phone.strip()
     if len(digits) <= 4:
         return "*" * len(digits)
-    keep_head = 3 if len(digits) >= 8 else 1
-    return digits[:keep_head] + "*" * (len(digits) - keep_head - 4) + digits[-4:]
+    # Always hide at least four characters: short numbers (10086, an 8-digit landline)
+    # would otherwise show all or all but one of their digits.
+    hidden = max(4, len(digits) - 7)
+    keep_tail = min(4, len(digits) - hidden)
+    keep_head = len(digits) - hidden - keep_tail
+    return digits[:keep_head] + "*" * hidden + digits[len(digits) - keep_tail :]
 
 
 def mask_email(email: str) -> str:
