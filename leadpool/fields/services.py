@@ -5,6 +5,7 @@ Every path that writes `custom` (forms, API, import, web forms, conversion) call
 """
 
 import datetime
+import math
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -60,7 +61,8 @@ def clean_custom_values(
     for key, field in definitions.items():
         being_cleared = key in values and key not in cleaned
         missing_on_create = existing is None and key not in cleaned
-        if field.is_required and (being_cleared or missing_on_create) and key not in errors:
+        already_wrong = f"custom.{key}" in errors
+        if field.is_required and (being_cleared or missing_on_create) and not already_wrong:
             errors[f"custom.{key}"] = [_("%(label)s is required.") % {"label": field.label}]
     if errors:
         raise ValidationError(errors)
@@ -104,6 +106,10 @@ def _number(field: CustomField, raw) -> int | float:
         raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw}) from None
     if not number.is_finite():
         raise ValidationError(_("“%(value)s” is not a number.") % {"value": raw})
+    # JSON (and PostgreSQL's jsonb) has no infinity, and Python will not write an
+    # integer of thousands of digits: keep to what a double can hold.
+    if not math.isfinite(float(number)):
+        raise ValidationError(_("“%(value)s” is too large.") % {"value": raw})
     return int(number) if number == number.to_integral_value() else float(number)
 
 
@@ -128,11 +134,14 @@ def _datetime(field: CustomField, raw) -> str:
             value = parse_datetime(str(raw).strip())
         except ValueError:
             value = None
-    if value is None:
-        raise ValidationError(_("“%(value)s” is not a date and time (ISO 8601).") % {"value": raw})
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
-    return value.astimezone(datetime.UTC).isoformat()
+    if value is not None:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        try:  # stored in UTC: years 1 and 9999 may not fit once converted
+            return value.astimezone(datetime.UTC).isoformat()
+        except OverflowError:
+            pass
+    raise ValidationError(_("“%(value)s” is not a date and time (ISO 8601).") % {"value": raw})
 
 
 def _choice(field: CustomField, raw) -> str:

@@ -46,6 +46,12 @@ RULES = (
     "retention_move_to_pool",
     "distribution_members",
 )
+# The range each numeric rule accepts: (smallest, largest).
+RULE_LIMITS = {
+    **{field: (1, 1_000_000) for field in COUNT_RULES},
+    **{field: (1, 3650) for field in DAY_RULES},
+    **{field: (0, 24 * 3650) for field in HOUR_RULES},
+}
 RECLAIM_RULES = ("reclaim_no_followup_days", "reclaim_not_converted_days")
 PEOPLE = ("members", "member_departments")
 MAX_RETURN_REASON_LENGTH = 100
@@ -115,12 +121,9 @@ def _apply(pool: Pool, values: dict, errors: dict, *, creating: bool) -> list[st
         plain["name"] = name
     if "description" in values:
         plain["description"] = str(values["description"] or "").strip()
-    for field in (*COUNT_RULES, *DAY_RULES):
+    for field, (minimum, maximum) in RULE_LIMITS.items():
         if field in values:
-            plain[field] = _whole(values[field], field, errors, minimum=1)
-    for field in HOUR_RULES:
-        if field in values:
-            plain[field] = _whole(values[field], field, errors, minimum=0)
+            plain[field] = _whole(values[field], field, errors, minimum=minimum, maximum=maximum)
     for field in FLAG_RULES:
         if field in values:
             if not isinstance(values[field], bool):
@@ -170,12 +173,13 @@ def _apply(pool: Pool, values: dict, errors: dict, *, creating: bool) -> list[st
     return changed if not creating else []
 
 
-def _whole(raw, field: str, errors: dict, *, minimum: int) -> int | None:
+def _whole(raw, field: str, errors: dict, *, minimum: int, maximum: int) -> int | None:
     if raw is None or raw == "":
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < minimum:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not minimum <= raw <= maximum:
         errors[field] = [
-            _("Give a whole number of at least %(min)d, or null to turn it off.") % {"min": minimum}
+            _("Give a whole number from %(min)d to %(max)d, or null to turn it off.")
+            % {"min": minimum, "max": maximum}
         ]
         return None
     return raw

@@ -81,10 +81,10 @@ class DuplicateReport:
     def matched(self, field_name: str) -> bool:
         return any(field_name in m.matched_on for m in [*self.matches, *self.elsewhere])
 
-    def describe(self, field_name: str) -> str:
-        """A sentence for a form: who holds the record this field matches."""
+    def describe(self, field_name: str | None = None) -> str:
+        """A sentence for a form: who holds the record this field (or any field) matches."""
         for match in self.matches:
-            if field_name in match.matched_on:
+            if field_name is None or field_name in match.matched_on:
                 return _describe_visible(match)
         return _("This is already on file in a record held by a colleague.")
 
@@ -193,11 +193,13 @@ def _contact_reasons(record, phones: set[str], email: str) -> list[str]:
         reasons.append("other_phone")
     if email and record.email_normalized == email:
         reasons.append("email")
-    if not reasons:  # matched through one of a customer's contacts
+    if record.entity == "customer":  # one of its contacts may match as well
         contacts = record.contacts.all()
-        if phones and any(c.phone_normalized in phones for c in contacts):
+        contact_phones = {c.phone_normalized for c in contacts}
+        contact_emails = {c.email_normalized for c in contacts}
+        if phones & contact_phones and "phone" not in reasons:
             reasons.append("phone")
-        if email and any(c.email_normalized == email for c in contacts):
+        if email and email in contact_emails and "email" not in reasons:
             reasons.append("email")
     return reasons
 
@@ -253,7 +255,8 @@ def _partial_matches(
     name = name.strip()
     if len(name) >= MIN_PARTIAL_TEXT or (name and not name.isascii()):
         for record in visible.filter(name__icontains=name)[:limit]:
-            _add(found, record, ["name"], max(50, round(fuzz.ratio(name, record.name))))
+            score = fuzz.ratio(name.casefold(), record.name.casefold())
+            _add(found, record, ["name"], max(50, round(score)))
 
 
 def _company_matches(found, visible, company: str, *, limit: int) -> None:

@@ -45,14 +45,22 @@ NOTES_MAX_LENGTH = 10_000
 
 
 class DuplicateRecord(ValidationError):
-    """Raised by create/edit when the phone or e-mail is already on file."""
+    """Raised by create/edit when the phone or e-mail is already on file.
 
-    def __init__(self, report: DuplicateReport):
+    `report` holds every match; `by_field` (given field → its own report) says which
+    field of the form each match is for, since a match's `matched_on` names the column
+    of the record on file (a number typed as "other phone" may be someone's main phone).
+    """
+
+    def __init__(self, report: DuplicateReport, by_field: dict | None = None):
         self.report = report
+        if by_field is None:
+            by_field = {field: report for field in CONTACT_FIELDS if report.matched(field)}
         messages = {}
-        for field in ("phone", "other_phone", "email"):
-            if report.matched(field):
-                messages[field] = [report.describe(field)]
+        for field, field_report in by_field.items():
+            # A field's own report: its first match. The shared one: by the record's column.
+            column = field if field_report is report else None
+            messages[field] = [field_report.describe(column)]
         super().__init__(messages)
 
 
@@ -151,10 +159,16 @@ def _moment(raw, field: str, errors: dict) -> datetime.datetime | None:
             value = parse_datetime(raw)
         except ValueError:
             value = None
+    if value is not None:
+        value = timezone.make_aware(value) if timezone.is_naive(value) else value
+        try:  # the database stores UTC: years 1 and 9999 may not fit once converted
+            value.astimezone(datetime.UTC)
+        except OverflowError:
+            value = None
     if value is None:
         errors[field] = [_("Enter a date and time (ISO 8601).")]
         return None
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+    return value
 
 
 def _users(raw, errors: dict) -> list[User]:
@@ -187,7 +201,14 @@ def _check_duplicates(model, cleaned: dict, *, by, exclude: PooledRecord | None)
         exclude=exclude,
     )
     if report.has_exact_contact_match:
-        raise DuplicateRecord(report)
+        by_field = {}
+        for field in CONTACT_FIELDS:
+            if cleaned.get(field):
+                query = {"email" if field == "email" else "phone": cleaned[field]}
+                found = find_duplicates(by=by, exact_only=True, exclude=exclude, **query)
+                if found.has_exact_contact_match:
+                    by_field[field] = found
+        raise DuplicateRecord(report, by_field)
 
 
 def create_record(
@@ -205,8 +226,12 @@ def create_record(
     A phone or e-mail already on file raises DuplicateRecord unless `allow_duplicate`.
     """
     scope = access.scope_of(by)
-    cleaned = clean_record_data(model, data)
     errors: dict[str, list[str]] = {}
+    try:
+        cleaned = clean_record_data(model, data)
+    except ValidationError as error:  # reported together with the pool's and owner's
+        errors.update(error.message_dict)
+        cleaned = {}
     chosen_pool = None
     if pool is not None:
         try:
@@ -274,11 +299,19 @@ def update_record(
     """Edit a record's fields (not its owner or pool); the history keeps which fields changed."""
     scope = access.scope_of(by)
     model = type(record)
-    if not access.visible_records(by, model, scope=scope).filter(pk=record.pk).exists():
+    # Rights and state are judged on the record as it is now, not as the caller read it:
+    # it may have been reclaimed or converted since.
+    current = (
+        access.visible_records(by, model, scope=scope)
+        .select_related("owner", "pool")
+        .filter(pk=record.pk)
+        .first()
+    )
+    if current is None:
         raise access.Http404(_("No such record."))
-    if not access.can(scope, "edit", record):
+    if not access.can(scope, "edit", current):
         raise access.PermissionDenied(_("You may not edit this record."))
-    cleaned = clean_record_data(model, changes, record=record)
+    cleaned = clean_record_data(model, changes, record=current)
     contact_changed = {
         field: cleaned[field]
         for field in CONTACT_FIELDS

@@ -67,6 +67,14 @@ def _clean_ids(ids: Iterable, result: BatchResult) -> set[int]:
     return clean
 
 
+def _is_id(value) -> bool:
+    """Whether `value` may name a row; raw input such as "bob" names none (not a crash)."""
+    try:
+        return int(value) > 0
+    except (TypeError, ValueError):
+        return False
+
+
 def _swap(record: PooledRecord, **changes) -> None:
     """Apply `changes` only if the record's owner, pool and deletion are still as read."""
     updated = (
@@ -124,7 +132,7 @@ def target_pool(by, model: type[PooledRecord], pool, *, field: str = "pool") -> 
     same as pools that do not exist.
     """
     pool_id = pool.pk if isinstance(pool, Pool) else pool
-    found = access.visible_pools(by).filter(pk=pool_id).first() if pool_id else None
+    found = access.visible_pools(by).filter(pk=pool_id).first() if _is_id(pool_id) else None
     if found is None:
         raise ValidationError({field: [_("There is no pool %(pool)s.") % {"pool": pool_id}]})
     if found.kind != model.pool_kind:
@@ -140,7 +148,7 @@ def target_pool(by, model: type[PooledRecord], pool, *, field: str = "pool") -> 
 
 def active_user(user, *, field: str) -> User:
     user_id = user.pk if isinstance(user, User) else user
-    found = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    found = User.objects.filter(pk=user_id, is_active=True).first() if _is_id(user_id) else None
     if found is None:
         raise ValidationError({field: [_("There is no active user %(user)s.") % {"user": user_id}]})
     return found
@@ -268,7 +276,9 @@ def _any_pool_of_kind(model: type[PooledRecord], pool, *, field: str) -> Pool:
     # A pool admin may send records to any pool of the kind, not only their own: that is
     # how leads move between teams.
     pool_id = pool.pk if isinstance(pool, Pool) else pool
-    found = Pool.objects.filter(pk=pool_id, kind=model.pool_kind).first() if pool_id else None
+    found = (
+        Pool.objects.filter(pk=pool_id, kind=model.pool_kind).first() if _is_id(pool_id) else None
+    )
     if found is None:
         raise ValidationError(
             {
@@ -381,7 +391,10 @@ def return_records(
             raise Refused(refusal)
         _put_into(record, pool=pool, by=by, action=Event.Action.RETURN, reason=reason)
 
-    return _run_batch(model=model, ids=ids, by=by, action="return", step=step)
+    # Fetched as "view", not "return": the step's ownership check then answers
+    # `not_owned` ("you do not own this record"), which says why, where access.can's
+    # owner-only rule would answer a bare `forbidden`.
+    return _run_batch(model=model, ids=ids, by=by, action="view", step=step)
 
 
 def put_records_into_pool(
@@ -393,10 +406,13 @@ def put_records_into_pool(
     def step(scope: access.Scope, record: PooledRecord) -> None:
         if record.owner_id is None:
             raise Refused(Refusal("not_owned", _("Nobody owns this record.")))
+        if not access.can(scope, "put_into_pool", record):
+            raise Refused(Refusal("not_owned", _("You do not own this record.")))
         _refuse_if_converted(record)
         _put_into(record, pool=chosen, by=by, action=Event.Action.PUT_INTO_POOL, reason=reason)
 
-    return _run_batch(model=model, ids=ids, by=by, action="put_into_pool", step=step)
+    # As for returns: fetched as "view" so that a non-owner hears `not_owned`.
+    return _run_batch(model=model, ids=ids, by=by, action="view", step=step)
 
 
 # --- recycle bin -----------------------------------------------------------------------
