@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadpool.activity.models import CallRecord, FollowUp
+from leadpool.core.times import parse_moment
 from leadpool.pools import access
 from leadpool.pools.models import PooledRecord
 from leadpool.pools.services import refresh_reclaim_at
@@ -42,6 +43,11 @@ def add_followup(
         errors["kind"] = [
             _("Choose one of: %(choices)s.") % {"choices": ", ".join(FollowUp.Kind.values)}
         ]
+    if next_followup_at is not None:
+        try:
+            next_followup_at = parse_moment(next_followup_at)
+        except ValueError as error:
+            errors["next_followup_at"] = [str(error)]
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -73,6 +79,10 @@ def log_call(
 ) -> CallRecord:
     """Log a call (通话记录). An answered call counts as a follow-up; a missed one does not."""
     _check_may_follow_up(record, by)
+    try:
+        started_at = parse_moment(started_at)
+    except ValueError as error:
+        raise ValidationError({"started_at": [str(error)]}) from None
     call = CallRecord(
         **{record.entity: record},
         number=(number or "").strip(),
@@ -88,11 +98,6 @@ def log_call(
         call.full_clean(exclude=["lead", "customer", "author"])
     except ValidationError as error:
         raise ValidationError(error.message_dict) from None
-    # Compare the cleaned value (full_clean parses a string); a time without a zone is
-    # read in the site's zone, as record times are, rather than failing to compare.
-    started_at = call.started_at
-    if timezone.is_naive(started_at):
-        started_at = call.started_at = timezone.make_aware(started_at)
     if started_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"started_at": [_("A call cannot start in the future.")]})
     with transaction.atomic():

@@ -3,6 +3,9 @@
 from django.db import models
 from django.db.models import Q
 
+# The largest id a bigint primary key holds; larger numbers name no row.
+MAX_ID = 2**63 - 1
+
 
 def one_subject_constraint(prefix: str, *, required: bool) -> models.CheckConstraint:
     """A row hangs off a lead or a customer: never both, and (if required) one of them."""

@@ -61,7 +61,9 @@ class CustomField(models.Model):
         if choices is None:
             raise ValidationError({"choices": [_("Choices must be a list.")]})
         if has_choices:
-            if not choices or not all(isinstance(c, str) and c.strip() for c in choices):
+            if not choices or not all(
+                isinstance(c, str) and c.strip() and "\x00" not in c for c in choices
+            ):
                 raise ValidationError({"choices": [_("A choice field needs a list of choices.")]})
             if len(set(choices)) != len(choices):
                 raise ValidationError({"choices": [_("Choices must differ from each other.")]})

@@ -10,11 +10,11 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from leadpool.core.normalize import normalize_email, normalize_phone
+from leadpool.core.times import parse_moment
 from leadpool.fields.models import CustomField
 
 TEXT_MAX_LENGTH = 255
@@ -85,6 +85,8 @@ def _text(field: CustomField, raw, max_length: int = TEXT_MAX_LENGTH) -> str:
     if not isinstance(raw, str | int | float | Decimal) or isinstance(raw, bool):
         raise ValidationError(_("Enter text."))
     text = str(raw).strip()
+    if "\x00" in text:  # PostgreSQL's jsonb cannot store it; it is never meant
+        raise ValidationError(_("Remove the NUL character."))
     if len(text) > max_length:
         raise ValidationError(
             _("Enter at most %(max)d characters (this has %(count)d).")
@@ -128,20 +130,14 @@ def _date(field: CustomField, raw) -> str:
 
 
 def _datetime(field: CustomField, raw) -> str:
-    value = raw if isinstance(raw, datetime.datetime) else None
-    if value is None:
-        try:
-            value = parse_datetime(str(raw).strip())
-        except ValueError:
-            value = None
-    if value is not None:
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value)
-        try:  # stored in UTC: years 1 and 9999 may not fit once converted
-            return value.astimezone(datetime.UTC).isoformat()
-        except OverflowError:
-            pass
-    raise ValidationError(_("“%(value)s” is not a date and time (ISO 8601).") % {"value": raw})
+    try:
+        value = parse_moment(raw if isinstance(raw, datetime.datetime) else str(raw))
+    except ValueError:
+        raise ValidationError(
+            _("“%(value)s” is not a date and time (ISO 8601) between 1970 and 2099.")
+            % {"value": raw}
+        ) from None
+    return value.astimezone(datetime.UTC).isoformat()
 
 
 def _choice(field: CustomField, raw) -> str:

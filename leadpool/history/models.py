@@ -120,6 +120,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         ASSIGNED = "assigned", _("Assigned to you")
         RECLAIMED = "reclaimed", _("Reclaimed from you")
+        REASSIGNED = "reassigned", _("Reassigned to someone else")
         DELETED = "deleted", _("Deleted")
         RECLAIM_WARNING = "reclaim_warning", _("Will be reclaimed soon")
         FOLLOWUP_DUE = "followup_due", _("Follow-up due")

@@ -70,6 +70,9 @@ def notify(
 _TEXTS = {
     Notification.Kind.ASSIGNED: lambda d: _("%(actor)s assigned “%(record)s” to you.") % d,
     Notification.Kind.RECLAIMED: lambda d: _("%(actor)s took “%(record)s” back into the pool.") % d,
+    Notification.Kind.REASSIGNED: lambda d: (
+        _("%(actor)s reassigned “%(record)s” to %(owner)s.") % d
+    ),
     Notification.Kind.DELETED: lambda d: _("%(actor)s deleted “%(record)s”.") % d,
     Notification.Kind.RECLAIM_WARNING: lambda d: (
         _("“%(record)s” goes back to its pool at %(reclaim_at)s unless you follow it up.") % d
@@ -83,7 +86,7 @@ _TEXTS = {
 
 def notification_text(notification: Notification) -> str:
     """The notification as a sentence in the active language."""
-    words = {"actor": _("Someone"), "record": "", "pool": "", "reclaim_at": ""}
+    words = {"actor": _("Someone"), "record": "", "pool": "", "reclaim_at": "", "owner": ""}
     words.update(notification.details)
     return _TEXTS[notification.kind](words)
 

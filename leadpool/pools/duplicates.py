@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Q
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
@@ -25,8 +26,9 @@ from leadpool.core.normalize import (
 )
 from leadpool.pools import access
 
-FUZZY_COMPANY_THRESHOLD = 0.3  # pg_trgm's default similarity threshold
-# rapidfuzz's ratio (0–100) at which SQLite installs call two company names similar.
+# Similar company names: on PostgreSQL, pg_trgm's `%` operator at its similarity
+# threshold (0.3 unless the database sets pg_trgm.similarity_threshold); on SQLite,
+# rapidfuzz's ratio (0–100) at least this.
 FUZZY_COMPANY_MIN_RATIO = 60
 MIN_PARTIAL_PHONE_DIGITS = 4
 MIN_PARTIAL_TEXT = 2
@@ -268,9 +270,15 @@ def _company_matches(found, visible, company: str, *, limit: int) -> None:
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import TrigramSimilarity
 
+        table = visible.model._meta.db_table
+        # `%` (similar at pg_trgm's threshold, 0.3 by default) can use the trigram GIN
+        # index; `similarity(...) >= 0.3` would score every row in scope.
         similar = (
-            visible.annotate(similarity=TrigramSimilarity("company_normalized", wanted))
-            .filter(similarity__gte=FUZZY_COMPANY_THRESHOLD)
+            visible.filter(
+                # The table name is our own; the user's text goes in as a parameter.
+                RawSQL(f'"{table}"."company_normalized" %% %s', (wanted,), BooleanField())  # noqa: S611
+            )
+            .annotate(similarity=TrigramSimilarity("company_normalized", wanted))
             .exclude(company_normalized=wanted)
             .order_by("-similarity")[:limit]
         )

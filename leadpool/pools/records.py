@@ -9,12 +9,12 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leadpool.accounts.models import User
 from leadpool.core.normalize import normalize_company, normalize_email, normalize_phone
+from leadpool.core.times import parse_moment
 from leadpool.fields.services import clean_custom_values
 from leadpool.history.models import Event, Notification
 from leadpool.history.services import notify, record_event
@@ -105,7 +105,9 @@ def clean_record_data(
     if "status" in data:
         allowed = {choice for choice in model.Status.values if choice not in model.CLOSED_STATUSES}
         if record is not None and record.is_closed:
-            errors["status"] = [_("A converted record keeps its status.")]
+            # Sending back the status it has is no change (clients resend whole records).
+            if data["status"] != record.status:
+                errors["status"] = [_("A converted record keeps its status.")]
         elif data["status"] not in allowed:
             errors["status"] = [
                 _("Choose one of: %(choices)s.") % {"choices": ", ".join(sorted(allowed))}
@@ -147,28 +149,20 @@ def _text(raw, field: str, errors: dict) -> str | None:
     if not isinstance(raw, str):
         errors[field] = [_("Enter text.")]
         return None
+    if "\x00" in raw:  # PostgreSQL cannot store it; it is never meant
+        errors[field] = [_("Remove the NUL character.")]
+        return None
     return raw.strip()
 
 
 def _moment(raw, field: str, errors: dict) -> datetime.datetime | None:
     if raw in (None, ""):
         return None
-    value = raw if isinstance(raw, datetime.datetime) else None
-    if value is None and isinstance(raw, str):
-        try:
-            value = parse_datetime(raw)
-        except ValueError:
-            value = None
-    if value is not None:
-        value = timezone.make_aware(value) if timezone.is_naive(value) else value
-        try:  # the database stores UTC: years 1 and 9999 may not fit once converted
-            value.astimezone(datetime.UTC)
-        except OverflowError:
-            value = None
-    if value is None:
-        errors[field] = [_("Enter a date and time (ISO 8601).")]
+    try:
+        return parse_moment(raw)
+    except ValueError as error:
+        errors[field] = [str(error)]
         return None
-    return value
 
 
 def _users(raw, errors: dict) -> list[User]:
@@ -299,44 +293,47 @@ def update_record(
     """Edit a record's fields (not its owner or pool); the history keeps which fields changed."""
     scope = access.scope_of(by)
     model = type(record)
-    # Rights and state are judged on the record as it is now, not as the caller read it:
-    # it may have been reclaimed or converted since.
-    current = (
-        access.visible_records(by, model, scope=scope)
-        .select_related("owner", "pool")
-        .filter(pk=record.pk)
-        .first()
-    )
-    if current is None:
-        raise access.Http404(_("No such record."))
-    if not access.can(scope, "edit", current):
-        raise access.PermissionDenied(_("You may not edit this record."))
-    cleaned = clean_record_data(model, changes, record=current)
-    contact_changed = {
-        field: cleaned[field]
-        for field in CONTACT_FIELDS
-        if field in cleaned
-        and cleaned[f"{field}_normalized"] != getattr(record, f"{field}_normalized")
-    }
-    if contact_changed and not allow_duplicate:
-        _check_duplicates(model, contact_changed, by=by, exclude=record)
-    collaborators = cleaned.pop("collaborators", None)
-    changed = sorted(
-        field
-        for field, value in cleaned.items()
-        if not field.endswith("_normalized") and getattr(record, field) != value
-    )
     with transaction.atomic():
+        # Rights and state are judged on the record as it is now, locked until we save:
+        # it may have been reclaimed or converted since the caller read it.
+        current = (
+            access.visible_records(by, model, scope=scope)
+            .select_for_update(of=("self",))
+            .select_related("owner", "pool")
+            .filter(pk=record.pk)
+            .first()
+        )
+        if current is None:
+            raise access.Http404(_("No such record."))
+        if not access.can(scope, "edit", current):
+            raise access.PermissionDenied(_("You may not edit this record."))
+        cleaned = clean_record_data(model, changes, record=current)
+        contact_changed = {
+            field: cleaned[field]
+            for field in CONTACT_FIELDS
+            if field in cleaned
+            and cleaned[f"{field}_normalized"] != getattr(current, f"{field}_normalized")
+        }
+        if contact_changed and not allow_duplicate:
+            _check_duplicates(model, contact_changed, by=by, exclude=current)
+        collaborators = cleaned.pop("collaborators", None)
+        changed = [
+            field
+            for field, value in cleaned.items()
+            if not field.endswith("_normalized") and getattr(current, field) != value
+        ]
         for field, value in cleaned.items():
+            setattr(current, field, value)
             setattr(record, field, value)
-        # Only the edited columns: a claim or reclaim committed since we read the record
-        # must not be overwritten with the owner and pool we read.
-        record.save(update_fields=[*cleaned, "updated_at"])
+        # Only the edited columns: ownership changes only through the pool operations.
+        current.save(update_fields=[*cleaned, "updated_at"])
         if collaborators is not None:
-            before = set(record.collaborators.values_list("pk", flat=True))
+            before = set(current.collaborators.values_list("pk", flat=True))
             if before != {user.pk for user in collaborators}:
-                record.collaborators.set(collaborators)
+                current.collaborators.set(collaborators)
                 changed.append("collaborators")
         if changed:
-            record_event(record, action=Event.Action.EDIT, actor=by, details={"fields": changed})
-    return record
+            record_event(
+                current, action=Event.Action.EDIT, actor=by, details={"fields": sorted(changed)}
+            )
+    return current

@@ -5,6 +5,7 @@ services in `pools/services.py` only gather the facts and act on the verdict.
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -162,12 +163,20 @@ def reclaim_deadline(
 
 
 def mask_phone(phone: str) -> str:
-    """138****8000: enough to recognise a number, not to dial it."""
-    digits = phone.strip()
+    """138****8000: enough to recognise a number, not to dial it.
+
+    Works on the digits, whatever the spelling (`+86-138 0013 8000` → `138****8000`),
+    dropping China's country code so a mobile reads as people write it.
+    """
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
     if len(digits) <= 4:
         return "*" * len(digits)
-    # Always hide at least four characters: short numbers (10086, an 8-digit landline)
-    # would otherwise show all or all but one of their digits.
+    # Always hide at least four digits: short numbers (10086, an 8-digit landline)
+    # would otherwise show all or all but one of them.
     hidden = max(4, len(digits) - 7)
     keep_tail = min(4, len(digits) - hidden)
     keep_head = len(digits) - hidden - keep_tail

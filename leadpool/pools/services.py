@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadpool.accounts.models import User
+from leadpool.core.models import MAX_ID
 from leadpool.core.results import BatchResult, Refusal, Refused
+from leadpool.core.times import parse_moment
 from leadpool.history.models import Event, Notification
 from leadpool.history.services import notify, record_event
 from leadpool.pools import access
@@ -53,14 +55,18 @@ def _run_batch(
 
 
 def _clean_ids(ids: Iterable, result: BatchResult) -> set[int]:
+    """Whole numbers that may name a row; anything else is refused as naming no record
+    (1.9 or True are not ids, and numbers past a bigint would crash the query)."""
     clean: set[int] = set()
     for raw in ids:
-        try:
+        if isinstance(raw, str) and raw.strip().isdigit():
             pk = int(raw)
-        except (TypeError, ValueError):
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            pk = raw
+        else:
             result.refused.append((raw, access.not_in_scope()))
             continue
-        if pk > 0:
+        if 0 < pk <= MAX_ID:
             clean.add(pk)
         else:
             result.refused.append((pk, access.not_in_scope()))
@@ -170,6 +176,11 @@ def claim_records(
     Every claim rule of the record's pool applies: reason required, new-record
     embargo, previous-owner cooldown, daily limit and most held.
     """
+    if expected_followup_at is not None:
+        try:
+            expected_followup_at = parse_moment(expected_followup_at)
+        except ValueError as error:
+            raise ValidationError({"expected_followup_at": [str(error)]}) from None
     reason = (reason or "").strip()
 
     def step(scope: access.Scope, record: PooledRecord) -> None:
@@ -188,9 +199,12 @@ def claim_records(
             ClaimSituation(
                 now=now,
                 claims_today=tally.claims,
-                held=_held_count(model, pool, by),
+                # Counted only when the pool has the rule: each is a query per claim.
+                held=_held_count(model, pool, by) if pool.max_held is not None else 0,
                 reason=reason,
-                claimer_released_at=_last_released_by(record, by),
+                claimer_released_at=(
+                    _last_released_by(record, by) if pool.reclaim_cooldown_hours else None
+                ),
                 pooled_at=record.pooled_at,
             ),
         )
@@ -222,10 +236,10 @@ def claim_records(
 
 
 def _locked_tally(pool: Pool, user, *, today: datetime.date) -> ClaimTally:
-    tally, _created = ClaimTally.objects.get_or_create(
+    # One query in the usual case: the row exists and SELECT … FOR UPDATE locks it.
+    tally, _created = ClaimTally.objects.select_for_update().get_or_create(
         pool=pool, user=user, defaults={"day": today}
     )
-    tally = ClaimTally.objects.select_for_update().get(pk=tally.pk)
     if tally.day != today:
         tally.day, tally.claims = today, 0
         tally.save(update_fields=["day", "claims"])
@@ -264,7 +278,9 @@ def assign_records(
 ) -> BatchResult:
     """Pool admins hand records to a user (分配给销售) or to another pool (分配到线索池)."""
     if (to_user is None) == (to_pool is None):
-        raise ValidationError({"to_user": [_("Choose a user or a pool to assign to.")]})
+        raise ValidationError(
+            {"non_field_errors": [_("Choose a user or a pool to assign to, not both.")]}
+        )
     if to_user is not None:
         user = active_user(to_user, field="to_user")
         return _assign_to_user(model=model, ids=ids, by=by, user=user, reason=reason)
@@ -314,6 +330,13 @@ def _assign_to_user(*, model, ids, by, user: User, reason: str) -> BatchResult:
         )
         refresh_reclaim_at(record)
         notify([user], kind=Notification.Kind.ASSIGNED, record=record, actor=by)
+        notify(
+            [previous_owner_id],
+            kind=Notification.Kind.REASSIGNED,
+            record=record,
+            actor=by,
+            details={"owner": str(user)},
+        )
 
     return _run_batch(model=model, ids=ids, by=by, action="assign", step=step)
 
@@ -409,6 +432,12 @@ def put_records_into_pool(
         if not access.can(scope, "put_into_pool", record):
             raise Refused(Refusal("not_owned", _("You do not own this record.")))
         _refuse_if_converted(record)
+        if record.pool_id == chosen.pk:
+            # Giving a record back to the pool it is in is a return, whatever the button:
+            # the pool's return reasons apply, so they cannot be sidestepped.
+            refusal = judge_return_reason(chosen.return_reasons, reason)
+            if refusal:
+                raise Refused(refusal)
         _put_into(record, pool=chosen, by=by, action=Event.Action.PUT_INTO_POOL, reason=reason)
 
     # As for returns: fetched as "view" so that a non-owner hears `not_owned`.

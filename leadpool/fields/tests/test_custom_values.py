@@ -120,9 +120,13 @@ def test_blank_values_of_every_type_clean_to_none(make_field, field_type, blank)
         (
             Type.DATETIME,
             "2024-13-01T10:00",
-            "“2024-13-01T10:00” is not a date and time (ISO 8601).",
+            "“2024-13-01T10:00” is not a date and time (ISO 8601) between 1970 and 2099.",
         ),
-        (Type.DATETIME, "yesterday", "“yesterday” is not a date and time (ISO 8601)."),
+        (
+            Type.DATETIME,
+            "yesterday",
+            "“yesterday” is not a date and time (ISO 8601) between 1970 and 2099.",
+        ),
         (Type.CHOICE, "hot", "“hot” is not one of the choices: Hot, Warm, Cold."),
         (Type.CHOICE, "Lukewarm", "“Lukewarm” is not one of the choices: Hot, Warm, Cold."),
         (
@@ -151,16 +155,25 @@ def test_each_type_rejects_bad_values_with_a_message(make_field, field_type, raw
 
 
 @pytest.mark.parametrize(
-    "raw", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+08:00", "0001-01-01T00:00:00"]
+    "raw",
+    [
+        "9999-12-31T23:59:59-10:00",
+        "0001-01-01T00:00:00+08:00",
+        "0001-01-01T00:00:00",
+        "1358-10-19T16:28:32-22:44",
+        "2100-01-01T00:00:00Z",
+    ],
 )
-def test_a_datetime_that_cannot_be_stored_in_utc_is_rejected(make_field, raw):
+def test_a_datetime_outside_1970_to_2099_is_rejected(make_field, raw):
     # given
     field = make_field(type=Type.DATETIME)
     # when
     with pytest.raises(ValidationError) as raised:
         clean_value(field, raw)
     # then
-    assert raised.value.messages == [f"“{raw}” is not a date and time (ISO 8601)."]
+    assert raised.value.messages == [
+        f"“{raw}” is not a date and time (ISO 8601) between 1970 and 2099."
+    ]
 
 
 @pytest.mark.parametrize("raw", ["1" + "0" * 400 + ".5", "1e400", "-1e400"])
@@ -450,3 +463,13 @@ def test_a_key_must_be_lower_case_letters_digits_and_underscores(db, key):
     assert raised.value.message_dict == {
         "key": ["Use lower-case letters, digits and underscores, starting with a letter."]
     }
+
+
+def test_text_with_a_nul_character_is_refused(make_field):
+    # given
+    field = make_field(type=Type.TEXT)
+    # when
+    with pytest.raises(ValidationError) as raised:
+        clean_value(field, "a\x00b")
+    # then
+    assert raised.value.messages == ["Remove the NUL character."]

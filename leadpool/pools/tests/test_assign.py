@@ -177,7 +177,9 @@ def test_pool_admin_assigns_an_unassigned_record_to_a_user(clock, pooled, pool_a
     ]
 
 
-def test_pool_admin_reassigns_an_owned_record(clock, pooled, pool_admin, member, rep_west):
+def test_pool_admin_reassigns_an_owned_record_and_both_owners_are_told(
+    clock, pooled, pool_admin, member, rep_west
+):
     # given
     record = pooled.make(pool=pooled.pool, owner=member)
     # when
@@ -195,8 +197,13 @@ def test_pool_admin_reassigns_an_owned_record(clock, pooled, pool_admin, member,
             to_pool=pooled.pool,
         )
     ]
+    reassigned = notification(
+        record, user=member, kind=Notification.Kind.REASSIGNED, actor=pool_admin
+    )
+    reassigned["details"]["owner"] = str(rep_west)
     assert notifications() == [
-        notification(record, user=rep_west, kind=Notification.Kind.ASSIGNED, actor=pool_admin)
+        notification(record, user=rep_west, kind=Notification.Kind.ASSIGNED, actor=pool_admin),
+        reassigned,
     ]
 
 
@@ -465,7 +472,7 @@ def test_assignment_needs_a_user_or_a_pool_but_not_both(clock, pooled, pool_admi
     # when / then
     assert_rejected(
         lambda: assign_records(model=pooled.model, ids=[record.pk], by=pool_admin, **targets),
-        {"to_user": ["Choose a user or a pool to assign to."]},
+        {"non_field_errors": ["Choose a user or a pool to assign to, not both."]},
         record,
         before,
     )

@@ -53,7 +53,7 @@ def test_cli_reports_validation_errors_by_field(rep_east, make_lead):
     # given
     lead = make_lead(owner=rep_east)
     # when / then
-    with pytest.raises(CommandError, match="^to_user: Choose a user or a pool"):
+    with pytest.raises(CommandError, match="^non_field_errors: Choose a user or a pool"):
         run("lead", "assign", str(lead.pk), "--as", "rep_east")
 
 

@@ -638,3 +638,21 @@ def test_record_put_into_a_pool_is_under_the_pools_embargo(clock, pooled, rep_ea
     assert [(refusal.code, refusal.until) for _pk, refusal in result.refused] == [
         ("embargo", NOW + datetime.timedelta(hours=4))
     ]
+
+
+def test_putting_a_record_back_into_its_own_pool_needs_a_listed_return_reason(
+    member, lead_pool, make_lead
+):
+    # given
+    lead_pool.return_reasons = ["无法联系", "无意向"]
+    lead_pool.save()
+    lead = make_lead(pool=lead_pool, owner=member)
+    # when
+    refused = put_records_into_pool(model=Lead, ids=[lead.pk], by=member, pool=lead_pool.pk)
+    done = put_records_into_pool(
+        model=Lead, ids=[lead.pk], by=member, pool=lead_pool.pk, reason="无意向"
+    )
+    # then
+    assert refused.as_dict()["refused"][0]["code"] == "reason_required"
+    assert done.as_dict() == {"done": [lead.pk], "refused": []}
+    assert Lead.objects.get(pk=lead.pk).owner is None

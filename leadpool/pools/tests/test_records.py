@@ -377,13 +377,17 @@ def test_next_followup_at_is_read_as_iso_8601_in_the_local_time_zone(rep_east):
     )
 
 
-@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00"])
-def test_a_next_followup_at_that_cannot_be_stored_is_refused(rep_east, moment):
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00", "1358-10-19T16:28:32-22:44"]
+)
+def test_a_next_followup_at_outside_1970_to_2099_is_refused(rep_east, moment):
     # when
     with pytest.raises(ValidationError) as raised:
         create_record(model=Lead, by=rep_east, data={"name": "Li Si", "next_followup_at": moment})
     # then
-    assert raised.value.message_dict == {"next_followup_at": ["Enter a date and time (ISO 8601)."]}
+    assert raised.value.message_dict == {
+        "next_followup_at": ["Enter a time between 1970 and 2099."]
+    }
     assert Lead.objects.count() == 0
 
 
@@ -881,3 +885,12 @@ def test_a_lead_converted_since_it_was_read_keeps_its_status(rep_east, east_lead
     # then
     assert raised.value.message_dict == {"status": ["A converted record keeps its status."]}
     assert _snapshot(east_lead) == before
+
+
+def test_a_nul_character_in_a_text_field_is_refused_and_nothing_written(rep_east):
+    # when
+    with pytest.raises(ValidationError) as raised:
+        create_record(model=Lead, by=rep_east, data={"name": "Li\x00 Si", "notes": "ok"})
+    # then
+    assert raised.value.message_dict == {"name": ["Remove the NUL character."]}
+    assert Lead.objects.count() == 0
