@@ -71,6 +71,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leadpool.core",
     "leadpool.accounts",
     "leadpool.fields",
@@ -148,6 +152,61 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+
+# Request bodies above this are refused with 400 before they are parsed (uploads, which
+# stream to disk, have their own cap).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LEADPOOL_MAX_BODY_BYTES", 1024 * 1024)
+
+CACHES = {
+    # Throttle counters live here. One process: the default is enough; several web
+    # processes should share a cache (e.g. CACHE_URL=redis://127.0.0.1:6379/1).
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+        if os.environ.get("CACHE_URL", "").startswith("redis")
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["leadpool.core.api.WriteThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "leadpool.core.api.KeysetPagination",
+    "DEFAULT_SCHEMA_CLASS": "leadpool.core.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "leadpool.core.api.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Requests allowed per period ("N/second|minute|hour|day"); None turns a limit off.
+LEADPOOL_RATES = {
+    "login_ip": os.environ.get("LEADPOOL_RATE_LOGIN_IP", "30/minute"),
+    "login_username": os.environ.get("LEADPOOL_RATE_LOGIN_USERNAME", "10/minute"),
+    "write": os.environ.get("LEADPOOL_RATE_WRITE", "300/minute"),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LeadPool API",
+    "DESCRIPTION": "Leads, customers and the pools that share them.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PoolKindEnum": "leadpool.pools.models.Pool.Kind",
+        "FollowUpKindEnum": "leadpool.activity.models.FollowUp.Kind",
+        "NotificationKindEnum": "leadpool.history.models.Notification.Kind",
+        "CustomFieldTypeEnum": "leadpool.fields.models.CustomField.Type",
+        "RecordTypeEnum": ["lead", "customer"],
+    },
+}
 
 # The region phone numbers without a country code belong to (phonenumbers' region codes).
 LEADPOOL_PHONE_REGION = os.environ.get("LEADPOOL_PHONE_REGION", "CN")

@@ -8,7 +8,7 @@ import datetime
 import math
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -207,3 +207,39 @@ _CLEANERS = {
     CustomField.Type.URL: _url,
     CustomField.Type.BOOLEAN: _boolean,
 }
+
+
+FIELD_SETTINGS = {"entity", "key", "label", "type", "is_required", "choices", "order", "is_active"}
+
+
+def save_field(*, by, field: CustomField | None = None, data: dict) -> CustomField:
+    """Define or change a custom field (system admins). A field's key, record type and
+    type are fixed once it exists: stored values were checked against them."""
+    if not (by.is_authenticated and by.is_system_admin):
+        raise PermissionDenied(_("Only system admins define custom fields."))
+    creating = field is None
+    field = field or CustomField()
+    errors: dict[str, list[str]] = {}
+    for name in sorted(set(data) - FIELD_SETTINGS):
+        errors[name] = [_("Unknown field.")]
+    if not creating:
+        for name in ("entity", "key", "type"):
+            if name in data and data[name] != getattr(field, name):
+                errors[name] = [_("This cannot change once the field exists.")]
+    elif missing := [name for name in ("entity", "key", "label", "type") if not data.get(name)]:
+        errors.update({name: [_("This field is required.")] for name in missing})
+    if errors:
+        raise ValidationError(errors)
+    for name, value in data.items():
+        setattr(field, name, value)
+    if isinstance(field.label, str):
+        field.label = field.label.strip()
+    try:
+        field.full_clean(validate_constraints=False)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from None
+    duplicate = CustomField.objects.filter(entity=field.entity, key=field.key)
+    if duplicate.exclude(pk=field.pk).exists():
+        raise ValidationError({"key": [_("There is already a field with this key.")]})
+    field.save()
+    return field

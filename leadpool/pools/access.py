@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from leadpool.accounts.models import Department, User
+from leadpool.core.models import MAX_ID
 from leadpool.core.results import Refusal, Refused
 from leadpool.pools.models import Pool, PooledRecord
 from leadpool.pools.rules import mask_email, mask_phone
@@ -139,6 +140,9 @@ def visible_pools(user, *, kind: str | None = None, scope: Scope | None = None) 
 
 
 def is_collaborator(scope: Scope, record: PooledRecord) -> bool:
+    prefetched = getattr(record, "_prefetched_objects_cache", {}).get("collaborators")
+    if prefetched is not None:  # lists prefetch collaborators: no query per row
+        return any(user.pk == scope.user_id for user in prefetched)
     return record.collaborators.filter(pk=scope.user_id).exists()
 
 
@@ -192,6 +196,8 @@ def get_record_for(user, model: type[PooledRecord], pk, action: Action = "view")
     """The live record `pk` if `user` may see it (else 404) and take `action` (else 403)."""
     scope = scope_of(user)
     try:
+        if not 0 < int(pk) <= MAX_ID:
+            raise ValueError(pk)
         record = (
             visible_records(user, model, scope=scope).select_related("owner", "pool").get(pk=pk)
         )

@@ -1,0 +1,28 @@
+"""Every endpoint of the REST API v1, in one table (API.md is the contract)."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from leadpool.accounts.api import DepartmentViewSet, TokenView, UserViewSet
+from leadpool.customers.api import CustomerViewSet
+from leadpool.fields.api import CustomFieldViewSet
+from leadpool.history.api import NotificationViewSet
+from leadpool.leads.api import LeadViewSet
+from leadpool.pools.api import DuplicatesView, PoolViewSet
+
+router = SimpleRouter()
+# Both /api/v1/leads/claim (as API.md writes it) and /api/v1/leads/claim/ work.
+router.trailing_slash = "/?"
+router.register("users", UserViewSet, basename="user")
+router.register("departments", DepartmentViewSet, basename="department")
+router.register("pools", PoolViewSet, basename="pool")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("fields", CustomFieldViewSet, basename="field")
+router.register("notifications", NotificationViewSet, basename="notification")
+
+urlpatterns = [
+    path("auth/token", TokenView.as_view(), name="auth-token"),
+    path("duplicates", DuplicatesView.as_view(), name="duplicates"),
+    *router.urls,
+]

@@ -1,0 +1,68 @@
+"""The live OpenAPI schema, fuzzed with schemathesis: no 5xx, no response that breaks it.
+
+Every operation is called with generated (valid and invalid) input as a system admin
+over the WSGI app in-process, with bounded examples so CI stays fast.
+"""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from rest_framework.authtoken.models import Token
+from schemathesis import checks
+
+from leadpool.wsgi import application
+
+EXAMPLES_PER_OPERATION = 12
+# Documented as 501 until lead conversion lands (issue "Customers … and lead conversion").
+NOT_BUILT_YET = {"POST /api/v1/leads/{id}/convert/"}
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
+
+
+@pytest.fixture
+def admin_token(admin, lead_pool, customer_pool, make_lead, make_customer, rep_east, settings):
+    # Throttling would answer 429 to a fuzzer's bursts; it has its own tests.
+    settings.LEADPOOL_RATES = {"login_ip": None, "login_username": None, "write": None}
+    settings.ALLOWED_HOSTS = ["*"]
+    for _ in range(3):
+        make_lead(pool=lead_pool)
+        make_lead(owner=rep_east, pool=lead_pool)
+        make_customer(pool=customer_pool)
+    return Token.objects.create(user=admin).key
+
+
+def test_every_operation_honours_its_schema(admin_token):
+    # given: the schema the server publishes
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    headers = {"Authorization": f"Token {admin_token}"}
+    failures = []
+    # when: each operation is called with generated input
+    for operation in operations:
+        if operation.label in NOT_BUILT_YET:
+            continue
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
+        def call(case):
+            case.call_and_validate(headers=headers, checks=CHECKS)
+
+        try:
+            call()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as error:  # collect every operation's failure, not the first
+            failures.append(f"{operation.label}: {error}")
+    # then
+    assert len(operations) >= 50
+    assert failures == [], "\n\n".join(failures)

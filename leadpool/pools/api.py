@@ -1,0 +1,468 @@
+"""The REST API of pooled records (leads and customers) and of pools.
+
+Thin: parse, fetch through access.py, call one service, render. Every rule lives in
+the services; out-of-scope records are 404 here and `not_in_scope` in batches.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leadpool.core.api import ID_PATTERN, errors_response
+from leadpool.core.models import MAX_ID
+from leadpool.fields.models import CustomField
+from leadpool.pools import access, configuration, records, services
+from leadpool.pools.duplicates import find_duplicates
+from leadpool.pools.models import Pool
+from leadpool.pools.serializers import (
+    AssignSerializer,
+    BatchResultSerializer,
+    ClaimSerializer,
+    DuplicateQuerySerializer,
+    DuplicateReportSerializer,
+    IdsSerializer,
+    PoolSerializer,
+    PoolWriteSerializer,
+    PutIntoPoolSerializer,
+    ReasonSerializer,
+    RecordCreateSerializer,
+    RecordSerializer,
+    RecordWriteSerializer,
+    ReturnSerializer,
+    TransferSerializer,
+)
+
+ERRORS = OpenApiResponse(description='Bad input: `{"errors": {field: [messages]}}`')
+NOT_FOUND = OpenApiResponse(description='Not found or outside your scope: `{"detail"}`')
+FORBIDDEN = OpenApiResponse(description='Visible, but you may not do this: `{"detail"}`')
+
+LIST_FILTERS = [
+    OpenApiParameter("pool", OpenApiTypes.INT),
+    OpenApiParameter("owner", OpenApiTypes.STR, description="a user id, `me` or `none`"),
+    OpenApiParameter("status", OpenApiTypes.STR),
+    OpenApiParameter("source", OpenApiTypes.STR),
+    OpenApiParameter("region", OpenApiTypes.STR),
+    OpenApiParameter("industry", OpenApiTypes.STR),
+    OpenApiParameter("q", OpenApiTypes.STR, description="name, company, phone or e-mail"),
+    OpenApiParameter("created_after", OpenApiTypes.DATETIME),
+    OpenApiParameter("created_before", OpenApiTypes.DATETIME),
+    OpenApiParameter("deleted", OpenApiTypes.BOOL, description="true: the recycle bin"),
+    OpenApiParameter(
+        "custom.<key>", OpenApiTypes.STR, description="a custom field's value, e.g. custom.level=A"
+    ),
+]
+
+
+def _validated(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _batch(result) -> Response:
+    return Response(result.as_dict())
+
+
+class RefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+class RecordViewSet(viewsets.GenericViewSet):
+    """Shared by /leads/ and /customers/: list, create, retrieve, edit, delete, and the
+    batch pool operations."""
+
+    model: type
+    serializer_class = RecordSerializer
+    lookup_value_regex = ID_PATTERN
+
+    # --- reading ------------------------------------------------------------------
+
+    def get_queryset(self):
+        return access.visible_records(self.request.user, self.model, scope=self.scope)
+
+    @property
+    def scope(self) -> access.Scope:
+        if not hasattr(self, "_scope"):
+            self._scope = access.scope_of(self.request.user)
+        return self._scope
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "scope": self.scope}
+
+    def _rows(self, queryset):
+        return queryset.select_related("owner", "pool").prefetch_related("collaborators")
+
+    @extend_schema(
+        parameters=LIST_FILTERS, responses={200: RecordSerializer(many=True), 400: ERRORS}
+    )
+    def list(self, request):
+        params = request.query_params
+        if params.get("deleted") in ("true", "1"):
+            queryset = access.recycle_bin(request.user, self.model, scope=self.scope)
+        else:
+            queryset = self.get_queryset()
+        queryset = filter_records(queryset, params, self.model, user=request.user)
+        page = self.paginate_queryset(self._rows(queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={200: RecordSerializer, 404: NOT_FOUND})
+    def retrieve(self, request, pk=None):
+        record = self._record(pk)
+        return Response(self.get_serializer(record).data)
+
+    def _record(self, pk, action: access.Action = "view"):
+        access.get_record_for(self.request.user, self.model, pk, action)
+        return self._rows(self.model.objects.filter(pk=pk)).get()
+
+    # --- writing ------------------------------------------------------------------
+
+    @extend_schema(
+        request=RecordCreateSerializer,
+        responses={201: RecordSerializer, 400: ERRORS},
+        description="A phone or e-mail already on file is refused (400, with `duplicates`) "
+        "unless `allow_duplicate` is true.",
+    )
+    def create(self, request):
+        data = dict(_validated(RecordCreateSerializer, request.data))
+        allow_duplicate = data.pop("allow_duplicate", False)
+        pool, owner = data.pop("pool", None), data.pop("owner", None)
+        record = records.create_record(
+            model=self.model,
+            by=request.user,
+            data=data,
+            pool=pool,
+            owner=owner,
+            allow_duplicate=allow_duplicate,
+        )
+        return Response(
+            self.get_serializer(self._record(record.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        request=RecordWriteSerializer,
+        responses={200: RecordSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def partial_update(self, request, pk=None):
+        record = access.get_record_for(request.user, self.model, pk, "edit")
+        data = dict(_validated(RecordWriteSerializer, request.data))
+        allow_duplicate = data.pop("allow_duplicate", False)
+        records.update_record(
+            record=record, by=request.user, changes=data, allow_duplicate=allow_duplicate
+        )
+        return Response(self.get_serializer(self._record(pk)).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None, 409: OpenApiResponse(RefusedSerializer, "Refused, with its code.")},
+        description="Moves the record to the recycle bin.",
+    )
+    def destroy(self, request, pk=None):
+        result = services.delete_records(model=self.model, ids=[pk], by=request.user)
+        return _single(result)
+
+    # --- batch pool operations ----------------------------------------------------
+
+    @extend_schema(request=ClaimSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @action(detail=False, methods=["post"])
+    def claim(self, request):
+        data = _validated(ClaimSerializer, request.data)
+        return _batch(services.claim_records(model=self.model, by=request.user, **data))
+
+    @extend_schema(
+        request=AssignSerializer,
+        responses={200: BatchResultSerializer, 400: ERRORS},
+        description="Pool admins: `to_user` (分配给销售) or `to_pool` (分配到线索池).",
+    )
+    @action(detail=False, methods=["post"])
+    def assign(self, request):
+        data = _validated(AssignSerializer, request.data)
+        return _batch(services.assign_records(model=self.model, by=request.user, **data))
+
+    @extend_schema(request=ReasonSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @action(detail=False, methods=["post"])
+    def reclaim(self, request):
+        data = _validated(ReasonSerializer, request.data)
+        return _batch(services.reclaim_records(model=self.model, by=request.user, **data))
+
+    @extend_schema(request=ReturnSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @action(detail=False, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request):
+        data = _validated(ReturnSerializer, request.data)
+        return _batch(services.return_records(model=self.model, by=request.user, **data))
+
+    @extend_schema(
+        request=PutIntoPoolSerializer, responses={200: BatchResultSerializer, 400: ERRORS}
+    )
+    @action(detail=False, methods=["post"])
+    def put_into_pool(self, request):
+        data = _validated(PutIntoPoolSerializer, request.data)
+        return _batch(services.put_records_into_pool(model=self.model, by=request.user, **data))
+
+    @extend_schema(request=ReasonSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @action(detail=False, methods=["post"])
+    def delete(self, request):
+        data = _validated(ReasonSerializer, request.data)
+        return _batch(services.delete_records(model=self.model, by=request.user, **data))
+
+    @extend_schema(request=IdsSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @action(detail=False, methods=["post"])
+    def restore(self, request):
+        data = _validated(IdsSerializer, request.data)
+        return _batch(services.restore_records(model=self.model, by=request.user, **data))
+
+    @extend_schema(
+        request=IdsSerializer,
+        responses={200: BatchResultSerializer, 400: ERRORS},
+        description="Removes records in the recycle bin for good; their history stays.",
+    )
+    @action(detail=False, methods=["post"])
+    def purge(self, request):
+        data = _validated(IdsSerializer, request.data)
+        return _batch(services.purge_records(model=self.model, by=request.user, **data))
+
+
+def _single(result) -> Response:
+    """A one-record operation: 204 when done; 404/403, or 409 with the refusal's code."""
+    if result.done:
+        return Response(status=status.HTTP_204_NO_CONTENT)
+    _pk, refusal = result.refused[0]
+    if refusal.code == "not_in_scope":
+        raise NotFound(refusal.message)
+    if refusal.code == "forbidden":
+        raise PermissionDenied(refusal.message)
+    return Response(
+        {"detail": refusal.message, "code": refusal.code}, status=status.HTTP_409_CONFLICT
+    )
+
+
+def filter_records(queryset, params, model, *, user):
+    """Apply API.md's list filters; a malformed value is a 400 naming the filter."""
+    errors: dict[str, list[str]] = {}
+    conditions = Q()
+
+    def whole(name: str) -> int | None:
+        raw = params.get(name)
+        if raw in (None, ""):
+            return None
+        if not raw.isdigit() or int(raw) > MAX_ID:
+            errors[name] = [_("Give a whole number.")]
+            return None
+        return int(raw)
+
+    pool = whole("pool")
+    if pool is not None:
+        conditions &= Q(pool_id=pool)
+    owner = params.get("owner")
+    if owner == "me":
+        conditions &= Q(owner_id=user.pk)
+    elif owner == "none":
+        conditions &= Q(owner__isnull=True)
+    elif owner:
+        owner_id = whole("owner")
+        if owner_id is not None:
+            conditions &= Q(owner_id=owner_id)
+    if params.get("status"):
+        statuses = params["status"].split(",")
+        unknown = sorted(set(statuses) - set(model.Status.values))
+        if unknown:
+            errors["status"] = [
+                _("Choose from: %(choices)s.") % {"choices": ", ".join(model.Status.values)}
+            ]
+        conditions &= Q(status__in=statuses)
+    for name in ("source", "region", "industry"):
+        if params.get(name):
+            conditions &= Q(**{name: params[name]})
+    for name, lookup in (
+        ("created_after", "created_at__gte"),
+        ("created_before", "created_at__lt"),
+    ):
+        if params.get(name):
+            moment = _moment(params[name])
+            if moment is None:
+                errors[name] = [_("Give a date or an ISO 8601 time.")]
+            else:
+                conditions &= Q(**{lookup: moment})
+    if params.get("q"):
+        conditions &= _search(params["q"])
+    custom_filters = {key[7:]: value for key, value in params.items() if key.startswith("custom.")}
+    if custom_filters:
+        conditions &= _custom_condition(model, custom_filters, errors)
+    if params.get("deleted") not in (None, "", "true", "false", "1", "0"):
+        errors["deleted"] = [_("Give true or false.")]
+    if errors:
+        raise ValidationError(errors)
+    return queryset.filter(conditions)
+
+
+def _moment(raw: str) -> datetime.datetime | None:
+    try:
+        moment = parse_datetime(raw)
+        if moment is None:
+            day = parse_date(raw)
+            moment = datetime.datetime.combine(day, datetime.time.min) if day else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        from django.utils import timezone
+
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+def _search(text: str) -> Q:
+    from leadpool.core.normalize import normalize_company, phone_search_digits
+
+    text = text.strip()
+    condition = Q(name__icontains=text) | Q(company__icontains=text)
+    condition |= Q(email_normalized__contains=text.lower())
+    digits = phone_search_digits(text)
+    if len(digits) >= 3 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 1:
+        condition |= Q(phone_normalized__contains=digits) | Q(
+            other_phone_normalized__contains=digits
+        )
+    company = normalize_company(text)
+    if company:
+        condition |= Q(company_normalized__contains=company)
+    return condition
+
+
+def _custom_condition(model, filters: dict[str, str], errors: dict) -> Q:
+    import json
+
+    from leadpool.fields.services import clean_value
+
+    definitions = {
+        field.key: field
+        for field in CustomField.objects.filter(entity=model.entity, is_active=True)
+    }
+    condition = Q()
+    for key, raw in filters.items():
+        field = definitions.get(key)
+        if field is None:
+            errors[f"custom.{key}"] = [_("There is no custom field “%(key)s”.") % {"key": key}]
+            continue
+        if field.type == CustomField.Type.MULTI_CHOICE:
+            if raw not in field.choices:
+                errors[f"custom.{key}"] = [
+                    _("Choose from: %(choices)s.") % {"choices": ", ".join(field.choices)}
+                ]
+                continue
+            condition &= Q(**{f"custom__{key}__icontains": json.dumps(raw, ensure_ascii=False)})
+            continue
+        try:
+            value = clean_value(field, raw)
+        except ValidationError as error:
+            errors[f"custom.{key}"] = list(error.messages)
+            continue
+        condition &= Q(**{f"custom__{key}": value})
+    return condition
+
+
+# --- duplicates ------------------------------------------------------------------------
+
+
+class DuplicatesView(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(name, OpenApiTypes.STR)
+            for name in ("name", "phone", "email", "company")
+        ],
+        responses={200: DuplicateReportSerializer, 400: ERRORS},
+        description="Leads and customers in your scope matching any of the values, best "
+        "first, with why they match; `elsewhere` says a phone or e-mail is on file outside "
+        "your scope without saying where.",
+    )
+    def get(self, request):
+        query = _validated(DuplicateQuerySerializer, request.query_params.dict())
+        if not any(value.strip() for value in query.values()):
+            return errors_response(
+                {"non_field_errors": [_("Give a name, phone, e-mail or company.")]}
+            )
+        return Response(find_duplicates(by=request.user, **query).as_dict())
+
+
+# --- pools ----------------------------------------------------------------------------
+
+
+class PoolViewSet(viewsets.GenericViewSet):
+    serializer_class = PoolSerializer
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        pools = access.visible_pools(self.request.user)
+        kind = self.request.query_params.get("kind")
+        if kind:
+            pools = pools.filter(kind=kind)
+        return pools.prefetch_related(
+            "admins", "members", "member_departments", "distribution_members"
+        ).order_by("id")
+
+    def _pool(self, pk) -> Pool:
+        pool = self.get_queryset().filter(pk=pk).first()
+        if pool is None:
+            raise NotFound(_("No such pool."))
+        return pool
+
+    @extend_schema(
+        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=Pool.Kind.values)],
+        responses={200: PoolSerializer(many=True)},
+    )
+    def list(self, request):
+        kind = request.query_params.get("kind")
+        if kind and kind not in Pool.Kind.values:
+            return errors_response({"kind": [_("Give lead or customer.")]})
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={200: PoolSerializer, 404: NOT_FOUND})
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self._pool(pk)).data)
+
+    @extend_schema(
+        request=PoolWriteSerializer,
+        responses={201: PoolSerializer, 400: ERRORS, 403: FORBIDDEN},
+        description="System admins only.",
+    )
+    def create(self, request):
+        data = dict(_validated(PoolWriteSerializer, request.data))
+        rules = data.pop("rules", {})
+        missing = [field for field in ("name", "kind", "admins") if field not in data]
+        if missing:
+            return errors_response({field: [_("This field is required.")] for field in missing})
+        pool = configuration.create_pool(by=request.user, **data, **rules)
+        return Response(self.get_serializer(self._pool(pool.pk)).data, status=201)
+
+    @extend_schema(
+        request=PoolWriteSerializer,
+        responses={200: PoolSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+        description="The pool's admins or a system admin; admins change by transfer.",
+    )
+    def partial_update(self, request, pk=None):
+        pool = self._pool(pk)
+        data = dict(_validated(PoolWriteSerializer, request.data))
+        changes = {**{k: v for k, v in data.items() if k != "rules"}, **data.get("rules", {})}
+        configuration.update_pool(pool=pool, by=request.user, changes=changes)
+        return Response(self.get_serializer(self._pool(pk)).data)
+
+    @extend_schema(
+        request=TransferSerializer,
+        responses={200: PoolSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+        description="Hand the pool's administration to other users (转移线索池).",
+    )
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        pool = self._pool(pk)
+        data = _validated(TransferSerializer, request.data)
+        services.transfer_pool(pool=pool, by=request.user, **data)
+        return Response(self.get_serializer(self._pool(pk)).data)
