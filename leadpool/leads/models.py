@@ -22,6 +22,15 @@ class Lead(PooledRecord):
         _("status"), max_length=16, choices=Status.choices, default=Status.NEW
     )
     converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+    # The customer this lead became (a new one, or an existing one it was linked to).
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+    )
 
     class Meta:
         verbose_name = _("lead")

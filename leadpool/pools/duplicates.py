@@ -152,7 +152,7 @@ def find_duplicates(
                 phones=phones,
                 limit=limit,
             )
-            _company_matches(found, visible, company, limit=limit)
+        _company_matches(found, visible, company, limit=limit, fuzzy=not exact_only)
         report.matches.extend(found.values())
     report.matches.sort(key=lambda m: (-m.score, m.type, -m.id))
     del report.matches[limit:]
@@ -261,12 +261,14 @@ def _partial_matches(
             _add(found, record, ["name"], max(50, round(score)))
 
 
-def _company_matches(found, visible, company: str, *, limit: int) -> None:
+def _company_matches(found, visible, company: str, *, limit: int, fuzzy: bool) -> None:
     wanted = normalize_company(company)
     if not wanted:
         return
     for record in visible.filter(company_normalized=wanted)[:limit]:
         _add(found, record, ["company"], 100)
+    if not fuzzy:
+        return
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import TrigramSimilarity
 

@@ -292,6 +292,10 @@ class PooledRecord(models.Model):
     def is_closed(self) -> bool:
         return self.status in self.CLOSED_STATUSES
 
+    def has_open_opportunity(self) -> bool:
+        """Whether an open opportunity (商机) rides on this record; customers override."""
+        return False
+
     @classmethod
     def record_indexes(cls, prefix: str) -> list[models.Index]:
         """Indexes every pooled table needs, named per table."""

@@ -347,13 +347,21 @@ def test_results_are_cut_at_the_limit(rep_east, make_lead):
     assert [m.id for m in report.matches] == [leads[3].pk, leads[2].pk]
 
 
-def test_exact_only_ignores_names_companies_and_fragments(rep_east, zhang):
+def test_exact_only_ignores_names_similar_companies_and_fragments(rep_east, zhang):
     # when
     report = find_duplicates(
-        by=rep_east, name="Zhang San", company="ACME", email="zhang.san@", exact_only=True
+        by=rep_east, name="Zhang San", company="ACMF", email="zhang.san@", exact_only=True
     )
     # then
     assert (report.matches, report.elsewhere) == ([], [])
+
+
+def test_exact_only_still_matches_the_same_company_after_normalising(rep_east, zhang):
+    # when
+    report = find_duplicates(by=rep_east, company="ACME", exact_only=True)
+    # then
+    assert [(m.id, m.matched_on, m.score) for m in report.matches] == [(zhang.pk, ["company"], 100)]
+    assert not report.has_exact_contact_match
 
 
 def test_the_excluded_record_does_not_match_itself(rep_east, zhang):
