@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ADDR ?= 127.0.0.1:8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format clean
+.PHONY: help run test lint format messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ lint: $(VENV)/.installed ## ruff, formatting and missing migrations
 format: $(VENV)/.installed ## Format the code and fix what ruff can
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+messages: $(VENV)/.installed ## Update and compile the translations
+	$(BIN)/leadpool makemessages -l zh_Hans --ignore=.venv --ignore=var --no-location --no-obsolete
+	$(BIN)/leadpool compilemessages --ignore=.venv
 
 clean: ## Remove the virtual environment and local state (var/)
 	rm -rf $(VENV) var

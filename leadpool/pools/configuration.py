@@ -206,7 +206,9 @@ def _move_target(pool: Pool, raw, errors: dict) -> Pool | None:
     target = Pool.objects.filter(pk=pool_id, kind=pool.kind).first()
     if target is None or (pool.pk and target.pk == pool.pk):
         errors["retention_move_to_pool"] = [
-            _("Choose another %(kind)s pool.") % {"kind": pool.kind}
+            _("Choose another lead pool.")
+            if pool.kind == Pool.Kind.LEAD
+            else _("Choose another customer pool.")
         ]
         return None
     return target
@@ -252,8 +254,12 @@ def _routing(pool: Pool, raw, errors: dict) -> list[dict]:
                 return []
         elif not Pool.objects.filter(pk=entry["to_pool"], kind=pool.kind).exists():
             errors["routing"] = [
-                _("Entry %(n)d: there is no %(kind)s pool %(pool)s.")
-                % {"n": position, "kind": pool.kind, "pool": entry["to_pool"]}
+                (
+                    _("Entry %(n)d: there is no lead pool %(pool)s.")
+                    if pool.kind == Pool.Kind.LEAD
+                    else _("Entry %(n)d: there is no customer pool %(pool)s.")
+                )
+                % {"n": position, "pool": entry["to_pool"]}
             ]
             return []
     return raw

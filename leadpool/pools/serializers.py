@@ -255,5 +255,5 @@ class HiddenMatchSerializer(serializers.Serializer):
 class DuplicateReportSerializer(serializers.Serializer):
     results = DuplicateMatchSerializer(many=True)
     elsewhere = HiddenMatchSerializer(
-        many=True, help_text=str(_("Matches outside your scope: only their kind and state."))
+        many=True, help_text=_("Matches outside your scope: only their kind and state.")
     )

@@ -148,7 +148,12 @@ def target_pool(by, model: type[PooledRecord], pool, *, field: str = "pool") -> 
         raise ValidationError(
             {
                 field: [
-                    _("“%(pool)s” is not a %(kind)s pool.") % {"pool": found, "kind": model.entity}
+                    (
+                        _("“%(pool)s” is not a lead pool.")
+                        if model.pool_kind == Pool.Kind.LEAD
+                        else _("“%(pool)s” is not a customer pool.")
+                    )
+                    % {"pool": found}
                 ]
             }
         )
@@ -302,8 +307,12 @@ def _any_pool_of_kind(model: type[PooledRecord], pool, *, field: str) -> Pool:
         raise ValidationError(
             {
                 field: [
-                    _("There is no %(kind)s pool %(pool)s.")
-                    % {"kind": model.entity, "pool": pool_id}
+                    (
+                        _("There is no lead pool %(pool)s.")
+                        if model.pool_kind == Pool.Kind.LEAD
+                        else _("There is no customer pool %(pool)s.")
+                    )
+                    % {"pool": pool_id}
                 ]
             }
         )
