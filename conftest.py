@@ -34,6 +34,14 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    # Rate-limit counters live in the cache: one test's requests must not throttle the next.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def departments(db):
     hq = Department.objects.create(name="HQ")

@@ -153,8 +153,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-# Request bodies above this are refused with 400 before they are parsed (uploads, which
-# stream to disk, have their own cap).
+# Request bodies above this are refused before they are parsed: the API answers
+# 413 {"detail"} (core/api.py exception_handler). Uploads, which stream to disk, have
+# their own cap.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("LEADPOOL_MAX_BODY_BYTES", 1024 * 1024)
 
 CACHES = {
@@ -183,6 +184,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "leadpool.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "leadpool.core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # How many reverse proxies sit in front (each appends to X-Forwarded-For). DRF's
+    # default (None) trusts the whole header, so a client could claim a new address on
+    # every login attempt and escape the per-IP throttle; 0 uses REMOTE_ADDR only.
+    "NUM_PROXIES": env_int("LEADPOOL_NUM_PROXIES", 0),
 }
 # Requests allowed per period ("N/second|minute|hour|day"); None turns a limit off.
 LEADPOOL_RATES = {

@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -66,6 +67,12 @@ class Department(models.Model):
         return self.name
 
 
+class CaseInsensitiveUserManager(UserManager):
+    # Usernames are unique whatever their case, and log in whatever the case typed.
+    def get_by_natural_key(self, username):
+        return self.get(username__iexact=username)
+
+
 class User(AbstractUser):
     class Role(models.TextChoices):
         ADMIN = "admin", _("System admin")
@@ -83,12 +90,15 @@ class User(AbstractUser):
     )
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
 
-    objects = UserManager()
+    objects = CaseInsensitiveUserManager()
 
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_unique_any_case"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username

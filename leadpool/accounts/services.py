@@ -37,7 +37,9 @@ def save_user(*, by, user: User | None = None, data: dict) -> User:
         if field in data:
             setattr(user, field, str(data[field] or "").strip())
     if "role" in data:
-        if data["role"] not in User.Role.values:
+        if user.pk == by.pk and data["role"] != User.Role.ADMIN and not by.is_superuser:
+            errors["role"] = [_("You cannot take away your own admin role.")]
+        elif data["role"] not in User.Role.values:
             errors["role"] = [
                 _("Choose one of: %(choices)s.") % {"choices": ", ".join(User.Role.values)}
             ]

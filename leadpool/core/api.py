@@ -12,6 +12,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.db.models import BooleanField, QuerySet
@@ -23,7 +24,6 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from leadpool.core.models import MAX_ID
 
@@ -56,6 +56,11 @@ def errors_response(errors: dict[str, list[str]], **extra) -> Response:
 
 def exception_handler(exc, context):
     """Map service and framework errors onto API.md's two error shapes."""
+    # Imported here: rest_framework.views reads DEFAULT_THROTTLE_CLASSES, which names this
+    # module, when it is first imported, so a top-level import fails whenever this module
+    # is imported before it (a test importing SettingsRateThrottle, a script).
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
         errors = {NON_FIELD if k == "__all__" else k: v for k, v in errors.items()}
@@ -64,6 +69,12 @@ def exception_handler(exc, context):
         if report is not None:  # a duplicate: say what it duplicates
             extra["duplicates"] = report.as_dict()
         return errors_response(errors, **extra)
+    if isinstance(exc, RequestDataTooBig):
+        # Django would answer its HTML 400 page; say what is wrong, in the API's shape.
+        message = _("The request body is larger than %(max)d bytes.") % {
+            "max": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        }
+        return Response({"detail": message}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or _("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):
@@ -84,7 +95,12 @@ def exception_handler(exc, context):
 
 
 class StrictSerializer(serializers.Serializer):
-    """A request body that names an unknown field is an error, not silently ignored."""
+    """A request body that names an unknown field is an error, not silently ignored.
+
+    `refused_fields` maps fields a client might expect to write to why it may not.
+    """
+
+    refused_fields: dict = {}
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
@@ -98,7 +114,10 @@ class StrictSerializer(serializers.Serializer):
             value = None
         if unknown or value_errors:
             errors = dict(value_errors)
-            errors.update({field: [_("Unknown field.")] for field in unknown})
+            explained = getattr(self, "refused_fields", {})
+            errors.update(
+                {field: [str(explained.get(field, _("Unknown field.")))] for field in unknown}
+            )
             raise serializers.ValidationError(errors)
         return value
 
@@ -212,7 +231,10 @@ class KeysetPagination(BasePagination):
             valid = (moment is not None or not moment_text) and 0 < pk <= MAX_ID
             if moment is not None and moment.tzinfo is None:
                 valid = False
-        except (ValueError, binascii.Error, UnicodeDecodeError):
+            elif moment is not None:
+                # Times near year 1 or 9999 overflow in UTC (SQLite's adapter would raise).
+                moment = moment.astimezone(datetime.UTC)
+        except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
             valid = False
         if not valid:
             raise exceptions.ValidationError({"cursor": [_("This cursor is not valid.")]})

@@ -3,6 +3,8 @@
 import datetime
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 
 @dataclass(frozen=True)
 class Refusal:
@@ -38,7 +40,12 @@ class BatchResult:
             "done": list(self.done),
             "refused": [
                 {"id": pk, "code": refusal.code, "message": refusal.message}
-                | ({"until": refusal.until.isoformat()} if refusal.until else {})
+                # Every time the API writes is in the site's zone, whichever rule set it.
+                | (
+                    {"until": timezone.localtime(refusal.until).isoformat()}
+                    if refusal.until
+                    else {}
+                )
                 for pk, refusal in self.refused
             ],
         }

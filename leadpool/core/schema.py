@@ -1,8 +1,9 @@
 """The OpenAPI schema's error responses, added to every operation in one place.
 
 Every operation may answer 400 (`{"errors"}`), 401, 403 and 429 (`{"detail"}`); those
-with an id in the path also 404. Views only describe their successes and any other
-status, so the published schema tells the truth about errors without repeating it.
+with an id in the path also 404, those that take a body also 413 (too large) and 415
+(not JSON). Views only describe their successes and any other status, so the published
+schema tells the truth about errors without repeating it.
 """
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -31,6 +32,9 @@ class AutoSchema(SpectacularAutoSchema):
         }
         if self.get_auth():
             standard["401"] = OpenApiResponse(DetailSerializer, "Not signed in.")
+        if self.method in ("POST", "PUT", "PATCH"):
+            standard["413"] = OpenApiResponse(DetailSerializer, "The request body is too large.")
+            standard["415"] = OpenApiResponse(DetailSerializer, "Send JSON.")
         if "{" in self.path:
             standard["404"] = OpenApiResponse(
                 DetailSerializer, "No such record, or outside your scope."

@@ -260,6 +260,30 @@ def contact_visibility(scope: Scope, record: PooledRecord) -> ContactVisibility:
     return pool.contact_visibility
 
 
+def contacts_visible_condition(scope: Scope, model: type[PooledRecord]) -> Q:
+    """The rows whose phone and e-mail this scope sees as they are: `contact_visibility`
+    as a filter. Searches by phone or e-mail fragments must keep to these rows, or a
+    member could read a hidden number a few digits at a time."""
+    if scope.is_admin:
+        return Q()
+    if not scope.is_active:
+        return Q(pk__in=[])
+    collaborating = model.collaborators.through.objects.filter(
+        **{f"{model.entity}_id": OuterRef("pk"), "user_id": scope.user_id}
+    )
+    condition = (
+        Q(pool__isnull=True)
+        | Q(pool__contact_visibility=Pool.ContactVisibility.VISIBLE)
+        | Q(owner_id=scope.user_id)
+        | Q(Exists(collaborating))
+    )
+    if scope.administered_pool_ids:
+        condition |= Q(pool_id__in=scope.administered_pool_ids)
+    if scope.managed_department_ids:
+        condition |= Q(owner__department_id__in=scope.managed_department_ids)
+    return condition
+
+
 def contact_details(scope: Scope, record: PooledRecord) -> dict[str, str]:
     """Phone, other phone and e-mail as this scope may see them."""
     visibility = contact_visibility(scope, record)

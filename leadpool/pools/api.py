@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from leadpool.core.api import ID_PATTERN, errors_response
 from leadpool.core.models import MAX_ID
+from leadpool.core.times import parse_moment
 from leadpool.fields.models import CustomField
 from leadpool.pools import access, configuration, records, services
 from leadpool.pools.duplicates import find_duplicates
@@ -70,7 +71,13 @@ def _validated(serializer_class, data):
 
 
 def _batch(result) -> Response:
-    return Response(result.as_dict())
+    body = result.as_dict()
+    # `until` in the site's time zone like every other time the API writes (as_dict keeps
+    # whichever zone the rule computed it in: UTC from the database, local from the clock).
+    for row, (_pk, refusal) in zip(body["refused"], result.refused, strict=True):
+        if refusal.until is not None:
+            row["until"] = serializers.DateTimeField().to_representation(refusal.until)
+    return Response(body)
 
 
 class RefusedSerializer(serializers.Serializer):
@@ -112,7 +119,7 @@ class RecordViewSet(viewsets.GenericViewSet):
             queryset = access.recycle_bin(request.user, self.model, scope=self.scope)
         else:
             queryset = self.get_queryset()
-        queryset = filter_records(queryset, params, self.model, user=request.user)
+        queryset = filter_records(queryset, params, self.model, scope=self.scope)
         page = self.paginate_queryset(self._rows(queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -123,6 +130,12 @@ class RecordViewSet(viewsets.GenericViewSet):
 
     def _record(self, pk, action: access.Action = "view"):
         access.get_record_for(self.request.user, self.model, pk, action)
+        return self._rows(self.model.objects.filter(pk=pk)).get()
+
+    def _written(self, pk):
+        """The record as just saved, for the answer to its writer: a write that succeeded
+        may take it out of their scope (created into an assign-only pool, a collaborator
+        taking themselves off), and must not then answer 404."""
         return self._rows(self.model.objects.filter(pk=pk)).get()
 
     # --- writing ------------------------------------------------------------------
@@ -146,7 +159,7 @@ class RecordViewSet(viewsets.GenericViewSet):
             allow_duplicate=allow_duplicate,
         )
         return Response(
-            self.get_serializer(self._record(record.pk)).data, status=status.HTTP_201_CREATED
+            self.get_serializer(self._written(record.pk)).data, status=status.HTTP_201_CREATED
         )
 
     @extend_schema(
@@ -160,7 +173,7 @@ class RecordViewSet(viewsets.GenericViewSet):
         records.update_record(
             record=record, by=request.user, changes=data, allow_duplicate=allow_duplicate
         )
-        return Response(self.get_serializer(self._record(pk)).data)
+        return Response(self.get_serializer(self._written(pk)).data)
 
     @extend_schema(
         request=None,
@@ -210,8 +223,11 @@ class RecordViewSet(viewsets.GenericViewSet):
         return _batch(services.put_records_into_pool(model=self.model, by=request.user, **data))
 
     @extend_schema(request=ReasonSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
-    @action(detail=False, methods=["post"])
-    def delete(self, request):
+    # Not named `delete`: DRF would take a method of that name as the handler of HTTP
+    # DELETE on every route of this viewset (DELETE /leads/ deleting by body, a 500 on
+    # DELETE /leads/{id}/history/) instead of answering 405.
+    @action(detail=False, methods=["post"], url_path="delete", url_name="delete")
+    def delete_records(self, request):
         data = _validated(ReasonSerializer, request.data)
         return _batch(services.delete_records(model=self.model, by=request.user, **data))
 
@@ -246,10 +262,13 @@ def _single(result) -> Response:
     )
 
 
-def filter_records(queryset, params, model, *, user):
+def filter_records(queryset, params, model, *, scope: access.Scope):
     """Apply API.md's list filters; a malformed value is a 400 naming the filter."""
     errors: dict[str, list[str]] = {}
     conditions = Q()
+    for name, value in params.items():
+        if "\x00" in value:  # PostgreSQL cannot compare text holding NUL; it is never meant
+            errors[name] = [_("Remove the NUL character.")]
 
     def whole(name: str) -> int | None:
         raw = params.get(name)
@@ -265,7 +284,7 @@ def filter_records(queryset, params, model, *, user):
         conditions &= Q(pool_id=pool)
     owner = params.get("owner")
     if owner == "me":
-        conditions &= Q(owner_id=user.pk)
+        conditions &= Q(owner_id=scope.user_id)
     elif owner == "none":
         conditions &= Q(owner__isnull=True)
     elif owner:
@@ -291,10 +310,16 @@ def filter_records(queryset, params, model, *, user):
             moment = _moment(params[name])
             if moment is None:
                 errors[name] = [_("Give a date or an ISO 8601 time.")]
+                continue
+            try:
+                # 1970–2099, as everywhere: year 1 or 9999 overflow on the way to UTC.
+                moment = parse_moment(moment)
+            except ValueError as error:
+                errors[name] = [str(error)]
             else:
                 conditions &= Q(**{lookup: moment})
     if params.get("q"):
-        conditions &= _search(params["q"])
+        conditions &= _search(params["q"], access.contacts_visible_condition(scope, model))
     custom_filters = {key[7:]: value for key, value in params.items() if key.startswith("custom.")}
     if custom_filters:
         conditions &= _custom_condition(model, custom_filters, errors)
@@ -320,17 +345,17 @@ def _moment(raw: str) -> datetime.datetime | None:
     return moment
 
 
-def _search(text: str) -> Q:
+def _search(text: str, contacts_visible: Q) -> Q:
     from leadpool.core.normalize import normalize_company, phone_search_digits
 
     text = text.strip()
     condition = Q(name__icontains=text) | Q(company__icontains=text)
-    condition |= Q(email_normalized__contains=text.lower())
+    contact = Q(email_normalized__contains=text.lower())
     digits = phone_search_digits(text)
     if len(digits) >= 3 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 1:
-        condition |= Q(phone_normalized__contains=digits) | Q(
-            other_phone_normalized__contains=digits
-        )
+        contact |= Q(phone_normalized__contains=digits) | Q(other_phone_normalized__contains=digits)
+    # Phone and e-mail fragments only find records whose contacts the reader may see.
+    condition |= contact & contacts_visible
     company = normalize_company(text)
     if company:
         condition |= Q(company_normalized__contains=company)
@@ -414,6 +439,18 @@ class PoolViewSet(viewsets.GenericViewSet):
             raise NotFound(_("No such pool."))
         return pool
 
+    @staticmethod
+    def _named_as_sent(error: ValidationError) -> ValidationError:
+        """The service names rule errors by key; the client sent them under "rules"."""
+        if not hasattr(error, "error_dict"):
+            return error
+        return ValidationError(
+            {
+                f"rules.{key}" if key in configuration.RULES else key: messages
+                for key, messages in error.message_dict.items()
+            }
+        )
+
     @extend_schema(
         parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=Pool.Kind.values)],
         responses={200: PoolSerializer(many=True)},
@@ -440,7 +477,10 @@ class PoolViewSet(viewsets.GenericViewSet):
         missing = [field for field in ("name", "kind", "admins") if field not in data]
         if missing:
             return errors_response({field: [_("This field is required.")] for field in missing})
-        pool = configuration.create_pool(by=request.user, **data, **rules)
+        try:
+            pool = configuration.create_pool(by=request.user, **data, **rules)
+        except ValidationError as error:
+            raise self._named_as_sent(error) from None
         return Response(self.get_serializer(self._pool(pool.pk)).data, status=201)
 
     @extend_schema(
@@ -452,7 +492,10 @@ class PoolViewSet(viewsets.GenericViewSet):
         pool = self._pool(pk)
         data = dict(_validated(PoolWriteSerializer, request.data))
         changes = {**{k: v for k, v in data.items() if k != "rules"}, **data.get("rules", {})}
-        configuration.update_pool(pool=pool, by=request.user, changes=changes)
+        try:
+            configuration.update_pool(pool=pool, by=request.user, changes=changes)
+        except ValidationError as error:
+            raise self._named_as_sent(error) from None
         return Response(self.get_serializer(self._pool(pk)).data)
 
     @extend_schema(
@@ -465,4 +508,9 @@ class PoolViewSet(viewsets.GenericViewSet):
         pool = self._pool(pk)
         data = _validated(TransferSerializer, request.data)
         services.transfer_pool(pool=pool, by=request.user, **data)
-        return Response(self.get_serializer(self._pool(pk)).data)
+        # Not through _pool(): a pool admin who handed the pool away no longer sees it,
+        # and the done transfer must not answer 404.
+        pool = Pool.objects.prefetch_related(
+            "admins", "members", "member_departments", "distribution_members"
+        ).get(pk=pool.pk)
+        return Response(self.get_serializer(pool).data)

@@ -145,6 +145,7 @@ def find_duplicates(
                 found,
                 visible,
                 model,
+                scope=scope,
                 name=name,
                 phone=phone,
                 email=email,
@@ -241,18 +242,21 @@ def _add_hidden(report, model, condition, visible, exclude, phones, email) -> No
 
 
 def _partial_matches(
-    found, visible, model, *, name, phone, email, exact_email, phones, limit
+    found, visible, model, *, scope, name, phone, email, exact_email, phones, limit
 ) -> None:
+    # Fragments of a phone or e-mail find only records whose contacts the caller may
+    # see: otherwise they would reveal a hidden number a few digits at a time.
+    contacts_visible = visible.filter(access.contacts_visible_condition(scope, model))
     digits = phone_search_digits(phone)
     if not phones and len(digits) >= MIN_PARTIAL_PHONE_DIGITS:
         condition = Q(phone_normalized__contains=digits) | Q(
             other_phone_normalized__contains=digits
         )
-        for record in visible.filter(condition)[:limit]:
+        for record in contacts_visible.filter(condition)[:limit]:
             _add(found, record, ["phone"], 70)
     fragment = email.strip().lower()
     if not exact_email and len(fragment) >= MIN_PARTIAL_TEXT:
-        for record in visible.filter(email_normalized__contains=fragment)[:limit]:
+        for record in contacts_visible.filter(email_normalized__contains=fragment)[:limit]:
             _add(found, record, ["email"], 70)
     name = name.strip()
     if len(name) >= MIN_PARTIAL_TEXT or (name and not name.isascii()):

@@ -8,6 +8,7 @@ from leadpool.core.api import IdField, StrictSerializer
 from leadpool.pools import access
 from leadpool.pools.configuration import RULE_LIMITS, RULES
 from leadpool.pools.models import Pool
+from leadpool.pools.records import OPERATION_FIELDS
 
 MAX_BATCH = 1000
 
@@ -75,6 +76,8 @@ class RecordSerializer(serializers.Serializer):
 class RecordWriteSerializer(StrictSerializer):
     """Fields a client may write. Values are checked by the service (pools/records.py),
     which answers every bad field at once; this only checks their JSON types."""
+
+    refused_fields = OPERATION_FIELDS
 
     name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     company = serializers.CharField(required=False, allow_blank=True, max_length=200)

@@ -121,8 +121,7 @@ def compute_reclaim_at(record: PooledRecord, pool: Pool | None) -> datetime.date
         last_followup_at=record.last_followup_at,
         is_converted=record.status in record.CONVERTED_STATUSES,
         # Asked only when the pool exempts open opportunities: it is a query.
-        has_open_opportunity=pool.reclaim_exempt_open_opportunity
-        and record.has_open_opportunity(),
+        has_open_opportunity=pool.reclaim_exempt_open_opportunity and record.has_open_opportunity(),
     )
 
 

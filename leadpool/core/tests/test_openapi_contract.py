@@ -6,6 +6,8 @@ over the WSGI app in-process, with bounded examples so CI stays fast.
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis import checks
@@ -35,7 +37,19 @@ def admin_token(admin, lead_pool, customer_pool, make_lead, make_customer, rep_e
     return Token.objects.create(user=admin).key
 
 
-def test_every_operation_honours_its_schema(admin_token):
+@pytest.fixture
+def keep_test_connection():
+    """Calls into the WSGI app fire request_started/finished, whose handler closes the
+    database connection: the test's transaction would die with it. Django's own test
+    client disconnects it the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_every_operation_honours_its_schema(admin_token, keep_test_connection):
     # given: the schema the server publishes
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
     operations = [result.ok() for result in schema.get_all_operations()]
