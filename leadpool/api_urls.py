@@ -9,6 +9,7 @@ from leadpool.fields.api import CustomFieldViewSet
 from leadpool.history.api import NotificationViewSet
 from leadpool.leads.api import LeadViewSet
 from leadpool.pools.api import DuplicatesView, PoolViewSet
+from leadpool.pools.automation_api import RulesRunView
 
 router = SimpleRouter()
 # Both /api/v1/leads/claim (as API.md writes it) and /api/v1/leads/claim/ work.
@@ -24,5 +25,6 @@ router.register("notifications", NotificationViewSet, basename="notification")
 urlpatterns = [
     path("auth/token", TokenView.as_view(), name="auth-token"),
     path("duplicates", DuplicatesView.as_view(), name="duplicates"),
+    path("rules/run", RulesRunView.as_view(), name="rules-run"),
     *router.urls,
 ]

@@ -75,6 +75,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Background jobs (the rule sweeps, imports) through Django's tasks interface: the
+    # `django-tasks` backport until Django 6, queued in our own database by `django-tasks-db`
+    # (the backport's database backend, a separate package since 0.12), run by `leadpool worker`.
+    "django_tasks",
+    "django_tasks_db",
     "leadpool.core",
     "leadpool.accounts",
     "leadpool.fields",
@@ -212,6 +217,13 @@ SPECTACULAR_SETTINGS = {
         "RecordTypeEnum": ["lead", "customer"],
     },
 }
+
+# Jobs are queued as rows in the database, so any number of workers (`leadpool worker`)
+# share them with no broker to run; they take them with SELECT … FOR UPDATE SKIP LOCKED.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Seconds between two runs of the pool rules (reclaim, warnings, retention, reminders) in
+# each worker; several workers at once are safe, each record is acted on once.
+LEADPOOL_RULES_INTERVAL = env_int("LEADPOOL_RULES_INTERVAL", 300)
 
 # The region phone numbers without a country code belong to (phonenumbers' region codes).
 LEADPOOL_PHONE_REGION = os.environ.get("LEADPOOL_PHONE_REGION", "CN")

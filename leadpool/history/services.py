@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from leadpool.history.models import Event, Notification
 
@@ -69,7 +70,7 @@ def notify(
 
 _TEXTS = {
     Notification.Kind.ASSIGNED: lambda d: _("%(actor)s assigned “%(record)s” to you.") % d,
-    Notification.Kind.RECLAIMED: lambda d: _("%(actor)s took “%(record)s” back into the pool.") % d,
+    Notification.Kind.RECLAIMED: lambda d: _reclaimed_text(d),
     Notification.Kind.REASSIGNED: lambda d: (
         _("%(actor)s reassigned “%(record)s” to %(owner)s.") % d
     ),
@@ -82,6 +83,20 @@ _TEXTS = {
         _("%(actor)s made you an admin of the pool “%(pool)s”.") % d
     ),
 }
+
+
+def _reclaimed_text(words: dict) -> str:
+    if not words.get("automatic"):
+        return _("%(actor)s took “%(record)s” back into the pool.") % words
+    # The reclaim rule tells each owner once per sweep batch how many records it took.
+    count = int(words.get("count") or 1)
+    if count == 1 and words["record"]:
+        return _("The pool's reclaim rule took “%(record)s” back into the pool.") % words
+    return ngettext(
+        "The pool's reclaim rule took %(count)d record back into “%(pool)s”.",
+        "The pool's reclaim rule took %(count)d records back into “%(pool)s”.",
+        count,
+    ) % {**words, "count": count}
 
 
 def notification_text(notification: Notification) -> str:

@@ -260,6 +260,12 @@ class PooledRecord(models.Model):
     next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
     # When the pool's automatic reclaim will take it back from its owner (null: never).
     reclaim_at = models.DateTimeField(_("reclaimed at"), null=True, blank=True)
+    # The `reclaim_at` its owner was warned about, and the `next_followup_at` they were
+    # reminded of (pools/automation.py): one warning per reclaim period and one reminder
+    # per due time, however often the rules run. A follow-up moves `reclaim_at`, which
+    # starts a new period.
+    reclaim_warned_for = models.DateTimeField(null=True, blank=True, editable=False)
+    followup_reminded_for = models.DateTimeField(null=True, blank=True, editable=False)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
     deleted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -319,6 +325,20 @@ class PooledRecord(models.Model):
                 fields=["deleted_at"],
                 name=f"{prefix}_deleted",
                 condition=Q(deleted_at__isnull=False),
+            ),
+            # The retention sweep: unassigned live records of a pool by time in the pool.
+            models.Index(
+                fields=["pool", "pooled_at"],
+                name=f"{prefix}_unassigned",
+                condition=Q(owner__isnull=True, deleted_at__isnull=True),
+            ),
+            # The follow-up reminder sweep: owned live records by next follow-up time.
+            models.Index(
+                fields=["next_followup_at"],
+                name=f"{prefix}_followup_due",
+                condition=Q(
+                    next_followup_at__isnull=False, owner__isnull=False, deleted_at__isnull=True
+                ),
             ),
         ]
 

@@ -529,8 +529,11 @@ def purge_expired_records(
     purged = 0
     while True:
         with transaction.atomic():
+            # SKIP LOCKED: two workers purging at once take different rows, so no record
+            # gets two PURGE events; rows another worker holds are that worker's to purge.
             batch = list(
                 model.objects.filter(deleted_at__lt=cutoff)
+                .select_for_update(skip_locked=True)
                 .order_by("pk")
                 .values_list("pk", "owner_id", "pool_id")[:batch_size]
             )
