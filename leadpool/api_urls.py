@@ -4,7 +4,13 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from leadpool.accounts.api import DepartmentViewSet, TokenView, UserViewSet
-from leadpool.customers.api import CustomerViewSet
+from leadpool.customers.api import (
+    ContactViewSet,
+    CustomerViewSet,
+    MappingViewSet,
+    OpportunityViewSet,
+    OrderViewSet,
+)
 from leadpool.fields.api import CustomFieldViewSet
 from leadpool.history.api import NotificationViewSet
 from leadpool.leads.api import LeadViewSet
@@ -19,7 +25,11 @@ router.register("departments", DepartmentViewSet, basename="department")
 router.register("pools", PoolViewSet, basename="pool")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("customers", CustomerViewSet, basename="customer")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
+router.register("orders", OrderViewSet, basename="order")
 router.register("fields", CustomFieldViewSet, basename="field")
+router.register("field-mappings", MappingViewSet, basename="field-mapping")
 router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [

@@ -42,7 +42,7 @@ class ActivityRoutes:
             )
             return Response(FollowUpSerializer(followup).data, status=status.HTTP_201_CREATED)
         record = access.get_record_for(request.user, self.model, pk)
-        page = self.paginate_queryset(record.followups.all())
+        page = self.paginate_queryset(_followups_of(record))
         return self.get_paginated_response(FollowUpSerializer(page, many=True).data)
 
     @extend_schema(methods=["GET"], responses={200: CallSerializer(many=True), 404: NOT_FOUND})
@@ -62,7 +62,7 @@ class ActivityRoutes:
             return Response(CallSerializer(call).data, status=status.HTTP_201_CREATED)
         record = access.get_record_for(request.user, self.model, pk)
         visibility = access.contact_visibility(access.scope_of(request.user), record)
-        page = self.paginate_queryset(record.calls.all())
+        page = self.paginate_queryset(_calls_of(record))
         rows = CallSerializer(page, many=True).data
         # A number dialled is the record's phone: hidden or masked alike until claimed.
         for row in rows:
@@ -71,3 +71,14 @@ class ActivityRoutes:
             elif visibility == "masked":
                 row["number"] = mask_phone(row["number"])
         return self.get_paginated_response(rows)
+
+
+def _followups_of(record):
+    # A customer's timeline includes the follow-ups of the leads converted into it.
+    timeline = getattr(record, "timeline_followups", None)
+    return timeline() if timeline else record.followups.all()
+
+
+def _calls_of(record):
+    timeline = getattr(record, "timeline_calls", None)
+    return timeline() if timeline else record.calls.all()

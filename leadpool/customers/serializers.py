@@ -1,7 +1,10 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leadpool.core.api import IdField, StrictSerializer
 from leadpool.customers.models import CURRENCIES, Opportunity, Order
+from leadpool.pools.rules import mask_email, mask_phone
+from leadpool.pools.serializers import RecordSerializer
 
 
 class ContactSerializer(serializers.Serializer):
@@ -12,7 +15,30 @@ class ContactSerializer(serializers.Serializer):
     email = serializers.CharField()
     is_primary = serializers.BooleanField()
     notes = serializers.CharField()
-    created_at = serializers.DateTimeField()
+
+
+class CustomerSerializer(RecordSerializer):
+    """A customer (API.md): a record's fields, with its contacts and the lead it came from.
+    Contacts' phones and e-mails are shown as the record's own are to this reader."""
+
+    contacts = serializers.SerializerMethodField()
+    lead = serializers.IntegerField(source="lead_id", allow_null=True)
+
+    @extend_schema_field(ContactSerializer(many=True))
+    def get_contacts(self, customer) -> list[dict]:
+        return contacts_as_seen(self.get_contact_visibility(customer), customer.contacts.all())
+
+
+def contacts_as_seen(visibility: str, contacts) -> list[dict]:
+    """Contacts with phone and e-mail hidden or masked as the customer's own are."""
+    rows = ContactSerializer(contacts, many=True).data
+    for row in rows:
+        if visibility == "hidden":
+            row["phone"] = row["email"] = ""
+        elif visibility == "masked":
+            row["phone"] = mask_phone(row["phone"]) if row["phone"] else ""
+            row["email"] = mask_email(row["email"]) if row["email"] else ""
+    return rows
 
 
 class ContactWriteSerializer(StrictSerializer):

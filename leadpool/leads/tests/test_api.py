@@ -1845,19 +1845,6 @@ def test_only_post_answers_on_the_batch_endpoints(member, lead_pool, make_lead):
 # --- convert ----------------------------------------------------------------------------
 
 
-def test_convert_answers_501_for_now_and_changes_nothing(rep_east, east_lead):
-    # given
-    before = _snapshot(east_lead)
-    # when
-    response = _client(rep_east).post(f"{URL}{east_lead.pk}/convert", {}, format="json")
-    # then
-    assert (response.status_code, response.json()) == (
-        501,
-        {"detail": "Lead conversion is not available yet."},
-    )
-    assert _snapshot(east_lead) == before
-
-
 def test_convert_by_a_member_who_only_sees_the_lead_is_a_403(member, lead_pool, make_lead):
     # given
     lead = make_lead(pool=lead_pool)
