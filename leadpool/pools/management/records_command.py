@@ -28,9 +28,10 @@ ACTIONS = [
 
 class RecordsCommand(BaseCommand):
     model: type  # Lead or Customer, set by the subclass
+    actions = ACTIONS
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=ACTIONS)
+        parser.add_argument("action", choices=self.actions)
         parser.add_argument("ids", nargs="*", type=int, help="record ids")
         parser.add_argument("--as", dest="acting", help="username to act as (required)")
         parser.add_argument("--reason", default="")

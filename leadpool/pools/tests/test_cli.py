@@ -82,3 +82,16 @@ def test_cli_finds_duplicates(rep_east, make_lead):
     assert [(m["id"], m["matched_on"], m["score"]) for m in report["results"]] == [
         (lead.pk, ["phone"], 100)
     ]
+
+
+def test_cli_converts_a_lead_and_names_a_refusal(rep_east, lead_pool, make_lead):
+    # given
+    lead = make_lead(pool=lead_pool, owner=rep_east, name="Wang Fang", company="Acme")
+    # when
+    output = run("lead", "convert", str(lead.pk), "--as", "rep_east", "--json")
+    # then
+    body = json.loads(output)
+    assert body["created_customer"] is True
+    assert Lead.objects.get(pk=lead.pk).status == Lead.Status.CONVERTED
+    with pytest.raises(CommandError, match=r"^\[converted\] This lead has already been converted"):
+        run("lead", "convert", str(lead.pk), "--as", "rep_east")
