@@ -6,7 +6,7 @@ must pick whom to assign to); only system admins change it.
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound
@@ -31,11 +31,6 @@ from leadpool.core.api import (
     errors_response,
 )
 
-ERRORS = OpenApiResponse(description='Bad input: `{"errors": {field: [messages]}}`')
-FORBIDDEN = OpenApiResponse(description='System admins only: `{"detail"}`')
-NOT_FOUND = OpenApiResponse(description='Not found: `{"detail"}`')
-THROTTLED = OpenApiResponse(description='Too many attempts: `{"detail"}`, with Retry-After')
-
 
 class TokenView(APIView):
     authentication_classes: list = []
@@ -44,7 +39,7 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 400: ERRORS, 429: THROTTLED},
+        responses={200: TokenSerializer},
         auth=[],
         description="Exchange a username and password for a token; then send "
         "`Authorization: Token <token>`.",
@@ -75,13 +70,11 @@ class UserViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(User.objects.all())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses={200: UserSerializer, 404: NOT_FOUND})
+    @extend_schema(responses={200: UserSerializer})
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self._user(pk)).data)
 
-    @extend_schema(
-        request=UserWriteSerializer, responses={201: UserSerializer, 400: ERRORS, 403: FORBIDDEN}
-    )
+    @extend_schema(request=UserWriteSerializer, responses={201: UserSerializer})
     def create(self, request):
         serializer = UserWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -90,7 +83,7 @@ class UserViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=UserWriteSerializer,
-        responses={200: UserSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: UserSerializer},
     )
     def partial_update(self, request, pk=None):
         user = self._user(pk)
@@ -101,7 +94,7 @@ class UserViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=None,
-        responses={204: None, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={204: None},
         description="Deactivates the user: their records and history keep their name.",
     )
     def destroy(self, request, pk=None):
@@ -125,13 +118,13 @@ class DepartmentViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(Department.objects.all())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses={200: DepartmentSerializer, 404: NOT_FOUND})
+    @extend_schema(responses={200: DepartmentSerializer})
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self._department(pk)).data)
 
     @extend_schema(
         request=DepartmentWriteSerializer,
-        responses={201: DepartmentSerializer, 400: ERRORS, 403: FORBIDDEN},
+        responses={201: DepartmentSerializer},
     )
     def create(self, request):
         serializer = DepartmentWriteSerializer(data=request.data)
@@ -141,7 +134,7 @@ class DepartmentViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=DepartmentWriteSerializer,
-        responses={200: DepartmentSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: DepartmentSerializer},
     )
     def partial_update(self, request, pk=None):
         department = self._department(pk)
@@ -152,7 +145,7 @@ class DepartmentViewSet(viewsets.GenericViewSet):
         )
         return Response(self.get_serializer(department).data)
 
-    @extend_schema(request=None, responses={204: None, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND})
+    @extend_schema(request=None, responses={204: None})
     def destroy(self, request, pk=None):
         services.delete_department(by=request.user, department=self._department(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

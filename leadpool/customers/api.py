@@ -27,13 +27,7 @@ from leadpool.customers.serializers import (
 )
 from leadpool.history.api import HistoryRoutes
 from leadpool.pools import access
-from leadpool.pools.api import RecordViewSet
-
-
-def _validated(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+from leadpool.pools.api import RecordViewSet, validated_body
 
 
 @extend_schema_view(
@@ -62,7 +56,7 @@ class CustomerViewSet(ActivityRoutes, HistoryRoutes, RecordViewSet):
     def contacts(self, request, pk=None):
         if request.method == "POST":
             customer = access.get_record_for(request.user, Customer, pk, "edit")
-            data = _validated(ContactWriteSerializer, request.data)
+            data = validated_body(ContactWriteSerializer, request.data)
             contact = services.add_contact(customer=customer, by=request.user, data=data)
             return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
         customer = access.get_record_for(request.user, Customer, pk)
@@ -80,7 +74,7 @@ class CustomerViewSet(ActivityRoutes, HistoryRoutes, RecordViewSet):
     def opportunities(self, request, pk=None):
         if request.method == "POST":
             customer = access.get_record_for(request.user, Customer, pk, "edit")
-            data = _validated(OpportunityWriteSerializer, request.data)
+            data = validated_body(OpportunityWriteSerializer, request.data)
             opportunity = services.create_opportunity(
                 customer=customer, by=request.user, data=dict(data)
             )
@@ -100,7 +94,7 @@ class CustomerViewSet(ActivityRoutes, HistoryRoutes, RecordViewSet):
     def orders(self, request, pk=None):
         if request.method == "POST":
             customer = access.get_record_for(request.user, Customer, pk, "edit")
-            data = _validated(OrderWriteSerializer, request.data)
+            data = validated_body(OrderWriteSerializer, request.data)
             order = services.create_order(customer=customer, by=request.user, data=dict(data))
             return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
         customer = access.get_record_for(request.user, Customer, pk)
@@ -131,7 +125,7 @@ class ContactViewSet(_CustomerPartViewSet):
     @extend_schema(request=ContactWriteSerializer, responses={200: ContactSerializer})
     def partial_update(self, request, pk=None):
         contact = self._part(pk, "edit")
-        data = _validated(ContactWriteSerializer, request.data)
+        data = validated_body(ContactWriteSerializer, request.data)
         contact = services.update_contact(contact=contact, by=request.user, changes=data)
         return Response(ContactSerializer(contact).data)
 
@@ -156,7 +150,7 @@ class OpportunityViewSet(_CustomerPartViewSet):
     )
     def partial_update(self, request, pk=None):
         opportunity = self._part(pk, "edit")
-        data = _validated(OpportunityWriteSerializer, request.data)
+        data = validated_body(OpportunityWriteSerializer, request.data)
         opportunity = services.update_opportunity(
             opportunity=opportunity, by=request.user, changes=dict(data)
         )
@@ -174,7 +168,7 @@ class OrderViewSet(_CustomerPartViewSet):
     @extend_schema(request=OrderStatusSerializer, responses={200: OrderSerializer})
     def partial_update(self, request, pk=None):
         order = self._part(pk, "edit")
-        data = _validated(OrderStatusSerializer, request.data)
+        data = validated_body(OrderStatusSerializer, request.data)
         order = services.update_order_status(order=order, by=request.user, status=data["status"])
         return Response(OrderSerializer(order).data)
 
@@ -198,7 +192,7 @@ class MappingViewSet(viewsets.GenericViewSet):
         description="Fields of incompatible types are refused (a number cannot fill yes/no).",
     )
     def create(self, request):
-        data = _validated(MappingWriteSerializer, request.data)
+        data = validated_body(MappingWriteSerializer, request.data)
         mapping = services.save_mapping(by=request.user, **data)
         return Response(MappingSerializer(mapping).data, status=status.HTTP_201_CREATED)
 

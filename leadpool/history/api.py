@@ -1,7 +1,7 @@
 """The ownership history under each record, and the caller's notifications."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,14 +16,11 @@ from leadpool.history.serializers import (
 from leadpool.history.services import mark_read
 from leadpool.pools import access
 
-NOT_FOUND = OpenApiResponse(description='Not found or outside your scope: `{"detail"}`')
-ERRORS = OpenApiResponse(description='Bad input: `{"errors": {field: [messages]}}`')
-
 
 class HistoryRoutes:
     """Mixed into the record viewsets: GET /{id}/history/, read-only."""
 
-    @extend_schema(responses={200: EventSerializer(many=True), 404: NOT_FOUND})
+    @extend_schema(responses={200: EventSerializer(many=True)})
     @action(detail=True, methods=["get"], url_path="history")
     def history(self, request, pk=None):
         record = access.get_record_for(request.user, self.model, pk)
@@ -48,7 +45,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(notifications)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=ReadSerializer, responses={200: ReadResultSerializer, 400: ERRORS})
+    @extend_schema(request=ReadSerializer, responses={200: ReadResultSerializer})
     @action(detail=False, methods=["post"])
     def read(self, request):
         serializer = ReadSerializer(data=request.data)

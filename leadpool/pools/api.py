@@ -43,10 +43,6 @@ from leadpool.pools.serializers import (
     TransferSerializer,
 )
 
-ERRORS = OpenApiResponse(description='Bad input: `{"errors": {field: [messages]}}`')
-NOT_FOUND = OpenApiResponse(description='Not found or outside your scope: `{"detail"}`')
-FORBIDDEN = OpenApiResponse(description='Visible, but you may not do this: `{"detail"}`')
-
 LIST_FILTERS = [
     OpenApiParameter("pool", OpenApiTypes.INT),
     OpenApiParameter("owner", OpenApiTypes.STR, description="a user id, `me` or `none`"),
@@ -64,7 +60,8 @@ LIST_FILTERS = [
 ]
 
 
-def _validated(serializer_class, data):
+def validated_body(serializer_class, data):
+    """The request body checked against a serializer (400 when it does not fit)."""
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -110,9 +107,7 @@ class RecordViewSet(viewsets.GenericViewSet):
     def _rows(self, queryset):
         return queryset.select_related("owner", "pool").prefetch_related("collaborators")
 
-    @extend_schema(
-        parameters=LIST_FILTERS, responses={200: RecordSerializer(many=True), 400: ERRORS}
-    )
+    @extend_schema(parameters=LIST_FILTERS, responses={200: RecordSerializer(many=True)})
     def list(self, request):
         params = request.query_params
         if params.get("deleted") in ("true", "1"):
@@ -123,7 +118,7 @@ class RecordViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self._rows(queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses={200: RecordSerializer, 404: NOT_FOUND})
+    @extend_schema(responses={200: RecordSerializer})
     def retrieve(self, request, pk=None):
         record = self._record(pk)
         return Response(self.get_serializer(record).data)
@@ -142,12 +137,12 @@ class RecordViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=RecordCreateSerializer,
-        responses={201: RecordSerializer, 400: ERRORS},
+        responses={201: RecordSerializer},
         description="A phone or e-mail already on file is refused (400, with `duplicates`) "
         "unless `allow_duplicate` is true.",
     )
     def create(self, request):
-        data = dict(_validated(RecordCreateSerializer, request.data))
+        data = dict(validated_body(RecordCreateSerializer, request.data))
         allow_duplicate = data.pop("allow_duplicate", False)
         pool, owner = data.pop("pool", None), data.pop("owner", None)
         record = records.create_record(
@@ -164,11 +159,11 @@ class RecordViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=RecordWriteSerializer,
-        responses={200: RecordSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: RecordSerializer},
     )
     def partial_update(self, request, pk=None):
         record = access.get_record_for(request.user, self.model, pk, "edit")
-        data = dict(_validated(RecordWriteSerializer, request.data))
+        data = dict(validated_body(RecordWriteSerializer, request.data))
         allow_duplicate = data.pop("allow_duplicate", False)
         records.update_record(
             record=record, by=request.user, changes=data, allow_duplicate=allow_duplicate
@@ -186,65 +181,63 @@ class RecordViewSet(viewsets.GenericViewSet):
 
     # --- batch pool operations ----------------------------------------------------
 
-    @extend_schema(request=ClaimSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @extend_schema(request=ClaimSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def claim(self, request):
-        data = _validated(ClaimSerializer, request.data)
+        data = validated_body(ClaimSerializer, request.data)
         return _batch(services.claim_records(model=self.model, by=request.user, **data))
 
     @extend_schema(
         request=AssignSerializer,
-        responses={200: BatchResultSerializer, 400: ERRORS},
+        responses={200: BatchResultSerializer},
         description="Pool admins: `to_user` (分配给销售) or `to_pool` (分配到线索池).",
     )
     @action(detail=False, methods=["post"])
     def assign(self, request):
-        data = _validated(AssignSerializer, request.data)
+        data = validated_body(AssignSerializer, request.data)
         return _batch(services.assign_records(model=self.model, by=request.user, **data))
 
-    @extend_schema(request=ReasonSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @extend_schema(request=ReasonSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def reclaim(self, request):
-        data = _validated(ReasonSerializer, request.data)
+        data = validated_body(ReasonSerializer, request.data)
         return _batch(services.reclaim_records(model=self.model, by=request.user, **data))
 
-    @extend_schema(request=ReturnSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @extend_schema(request=ReturnSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"], url_path="return", url_name="return")
     def return_(self, request):
-        data = _validated(ReturnSerializer, request.data)
+        data = validated_body(ReturnSerializer, request.data)
         return _batch(services.return_records(model=self.model, by=request.user, **data))
 
-    @extend_schema(
-        request=PutIntoPoolSerializer, responses={200: BatchResultSerializer, 400: ERRORS}
-    )
+    @extend_schema(request=PutIntoPoolSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def put_into_pool(self, request):
-        data = _validated(PutIntoPoolSerializer, request.data)
+        data = validated_body(PutIntoPoolSerializer, request.data)
         return _batch(services.put_records_into_pool(model=self.model, by=request.user, **data))
 
-    @extend_schema(request=ReasonSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @extend_schema(request=ReasonSerializer, responses={200: BatchResultSerializer})
     # Not named `delete`: DRF would take a method of that name as the handler of HTTP
     # DELETE on every route of this viewset (DELETE /leads/ deleting by body, a 500 on
     # DELETE /leads/{id}/history/) instead of answering 405.
     @action(detail=False, methods=["post"], url_path="delete", url_name="delete")
     def delete_records(self, request):
-        data = _validated(ReasonSerializer, request.data)
+        data = validated_body(ReasonSerializer, request.data)
         return _batch(services.delete_records(model=self.model, by=request.user, **data))
 
-    @extend_schema(request=IdsSerializer, responses={200: BatchResultSerializer, 400: ERRORS})
+    @extend_schema(request=IdsSerializer, responses={200: BatchResultSerializer})
     @action(detail=False, methods=["post"])
     def restore(self, request):
-        data = _validated(IdsSerializer, request.data)
+        data = validated_body(IdsSerializer, request.data)
         return _batch(services.restore_records(model=self.model, by=request.user, **data))
 
     @extend_schema(
         request=IdsSerializer,
-        responses={200: BatchResultSerializer, 400: ERRORS},
+        responses={200: BatchResultSerializer},
         description="Removes records in the recycle bin for good; their history stays.",
     )
     @action(detail=False, methods=["post"])
     def purge(self, request):
-        data = _validated(IdsSerializer, request.data)
+        data = validated_body(IdsSerializer, request.data)
         return _batch(services.purge_records(model=self.model, by=request.user, **data))
 
 
@@ -403,13 +396,13 @@ class DuplicatesView(APIView):
             OpenApiParameter(name, OpenApiTypes.STR)
             for name in ("name", "phone", "email", "company")
         ],
-        responses={200: DuplicateReportSerializer, 400: ERRORS},
+        responses={200: DuplicateReportSerializer},
         description="Leads and customers in your scope matching any of the values, best "
         "first, with why they match; `elsewhere` says a phone or e-mail is on file outside "
         "your scope without saying where.",
     )
     def get(self, request):
-        query = _validated(DuplicateQuerySerializer, request.query_params.dict())
+        query = validated_body(DuplicateQuerySerializer, request.query_params.dict())
         if not any(value.strip() for value in query.values()):
             return errors_response(
                 {"non_field_errors": [_("Give a name, phone, e-mail or company.")]}
@@ -462,17 +455,17 @@ class PoolViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses={200: PoolSerializer, 404: NOT_FOUND})
+    @extend_schema(responses={200: PoolSerializer})
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self._pool(pk)).data)
 
     @extend_schema(
         request=PoolWriteSerializer,
-        responses={201: PoolSerializer, 400: ERRORS, 403: FORBIDDEN},
+        responses={201: PoolSerializer},
         description="System admins only.",
     )
     def create(self, request):
-        data = dict(_validated(PoolWriteSerializer, request.data))
+        data = dict(validated_body(PoolWriteSerializer, request.data))
         rules = data.pop("rules", {})
         missing = [field for field in ("name", "kind", "admins") if field not in data]
         if missing:
@@ -485,12 +478,12 @@ class PoolViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=PoolWriteSerializer,
-        responses={200: PoolSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: PoolSerializer},
         description="The pool's admins or a system admin; admins change by transfer.",
     )
     def partial_update(self, request, pk=None):
         pool = self._pool(pk)
-        data = dict(_validated(PoolWriteSerializer, request.data))
+        data = dict(validated_body(PoolWriteSerializer, request.data))
         changes = {**{k: v for k, v in data.items() if k != "rules"}, **data.get("rules", {})}
         try:
             configuration.update_pool(pool=pool, by=request.user, changes=changes)
@@ -500,13 +493,13 @@ class PoolViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=TransferSerializer,
-        responses={200: PoolSerializer, 400: ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: PoolSerializer},
         description="Hand the pool's administration to other users (转移线索池).",
     )
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         pool = self._pool(pk)
-        data = _validated(TransferSerializer, request.data)
+        data = validated_body(TransferSerializer, request.data)
         services.transfer_pool(pool=pool, by=request.user, **data)
         # Not through _pool(): a pool admin who handed the pool away no longer sees it,
         # and the done transfer must not answer 404.
