@@ -151,6 +151,8 @@ def _apply(pool: Pool, values: dict, errors: dict, *, creating: bool) -> list[st
             relations[field] = _users(values[field], field, errors, required=False)
     if "member_departments" in values:
         relations["member_departments"] = _departments(values["member_departments"], errors)
+    if {"distribution", "distribution_members", "admins", *PEOPLE} & set(values):
+        _check_distribution(pool, plain, relations, errors, creating=creating)
     target = plain.get("on_retention_expiry", pool.on_retention_expiry)
     move_to = plain.get("retention_move_to_pool", pool.retention_move_to_pool)
     if (
@@ -171,6 +173,49 @@ def _apply(pool: Pool, values: dict, errors: dict, *, creating: bool) -> list[st
             manager.set(items)
             changed.append(field)
     return changed if not creating else []
+
+
+def _check_distribution(
+    pool: Pool, plain: dict, relations: dict, errors: dict, *, creating: bool
+) -> None:
+    """Round robin and load balancing need people to hand records to, and only the pool's
+    own members (directly or through a department) or admins may be among them."""
+    if {"distribution", "distribution_members", "admins", *PEOPLE} & set(errors):
+        return
+
+    def final(field: str) -> set[int]:
+        if field in relations:
+            return {item.pk for item in relations[field]}
+        if creating or pool.pk is None:
+            return set()
+        return set(getattr(pool, field).values_list("pk", flat=True))
+
+    chosen = final("distribution_members")
+    strategy = plain.get("distribution", pool.distribution)
+    if strategy != Pool.Distribution.MANUAL and not chosen:
+        errors["distribution_members"] = [
+            _("Choose the members that “%(distribution)s” hands records to.")
+            % {"distribution": Pool.Distribution(strategy).label}
+        ]
+        return
+    if not chosen:
+        return
+    departments = Department.objects.all().subtree_ids(final("member_departments"))
+    belonging = (
+        final("members")
+        | final("admins")
+        | set(
+            User.objects.filter(pk__in=chosen, department_id__in=departments).values_list(
+                "pk", flat=True
+            )
+        )
+    )
+    outside = sorted(chosen - belonging)
+    if outside:
+        names = ", ".join(str(user) for user in User.objects.filter(pk__in=outside).order_by("pk"))
+        errors["distribution_members"] = [
+            _("%(users)s neither belong to this pool nor administer it.") % {"users": names}
+        ]
 
 
 def _whole(raw, field: str, errors: dict, *, minimum: int, maximum: int) -> int | None:
@@ -245,6 +290,12 @@ def _routing(pool: Pool, raw, errors: dict) -> list[dict]:
                     % {"n": position, "field": field}
                 ]
                 return []
+        problem_value = _value_problem(entry["when"])
+        if problem_value:
+            errors["routing"] = [
+                _("Entry %(n)d: %(problem)s") % {"n": position, "problem": problem_value}
+            ]
+            return []
         if targets == ["to_user"]:
             if not User.objects.filter(pk=entry["to_user"], is_active=True).exists():
                 errors["routing"] = [
@@ -262,7 +313,71 @@ def _routing(pool: Pool, raw, errors: dict) -> list[dict]:
                 % {"n": position, "pool": entry["to_pool"]}
             ]
             return []
+    loop = _routing_loop(pool, raw)
+    if loop:
+        errors["routing"] = [loop]
+        return []
     return raw
+
+
+def _value_problem(when: dict) -> str | None:
+    """What is wrong with a condition's value for its operator, if anything."""
+    for field, condition in when.items():
+        for operator, value in condition.items():
+            if operator == "empty" and not isinstance(value, bool):
+                return _("“%(field)s”: “empty” takes true or false.") % {"field": field}
+            if operator == "in" and (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(item, str | int | float) for item in value)
+            ):
+                return _("“%(field)s”: “in” takes a list of values.") % {"field": field}
+            if operator in ("equals", "contains") and (
+                isinstance(value, bool) or not isinstance(value, str | int | float)
+            ):
+                return _("“%(field)s”: “%(operator)s” takes a text or a number.") % {
+                    "field": field,
+                    "operator": operator,
+                }
+    return None
+
+
+def _routing_loop(pool: Pool, routing: list[dict]) -> str | None:
+    """Why routing from `pool` would come back to it (A → B → A), or None.
+
+    Records would bounce between the pools; distribution stops such a chain too, but
+    a setting that cannot mean anything is refused when saved.
+    """
+    if pool.pk is None:
+        return None  # nobody routes to a pool not yet created
+    routes = {
+        pk: [entry.get("to_pool") for entry in (entries or []) if isinstance(entry, dict)]
+        for pk, entries in Pool.objects.filter(kind=pool.kind)
+        .exclude(pk=pool.pk)
+        .values_list("pk", "routing")
+    }
+    routes[pool.pk] = [entry.get("to_pool") for entry in routing]
+    names = dict(Pool.objects.filter(kind=pool.kind).values_list("pk", "name"))
+    for position, entry in enumerate(routing, start=1):
+        start = entry.get("to_pool")
+        if start is None:
+            continue
+        # Depth-first over the other pools' routing; pools number in the dozens.
+        pending: list[list[int]] = [[pool.pk, start]]
+        seen: set[int] = set()
+        while pending:
+            path = pending.pop()
+            here = path[-1]
+            if here == pool.pk:
+                return _("Entry %(n)d: routing loops back to this pool (%(path)s).") % {
+                    "n": position,
+                    "path": " → ".join(names.get(pk, str(pk)) for pk in path),
+                }
+            if here in seen:
+                continue
+            seen.add(here)
+            pending.extend([*path, target] for target in routes.get(here, []) if target)
+    return None
 
 
 def _users(raw, field: str, errors: dict, *, required: bool) -> list[User]:

@@ -176,6 +176,30 @@ class ClaimTally(models.Model):
         return f"{self.user_id} in {self.pool_id} on {self.day}: {self.claims}"
 
 
+class DistributionCursor(models.Model):
+    """Where a pool's round robin (and load-balancing tie-break) stands: the last member
+    who got a record.
+
+    Distribution locks this row (SELECT … FOR UPDATE) for the rest of its transaction,
+    so concurrent requests, imports and workers take turns: the rotation stays exact
+    across batches, restarts and processes (pools/distribution.py).
+    """
+
+    pool = models.OneToOneField(
+        Pool, on_delete=models.CASCADE, primary_key=True, related_name="distribution_cursor"
+    )
+    last_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.pool_id}: after {self.last_user_id}"
+
+
 class PooledRecordQuerySet(models.QuerySet):
     def alive(self):
         return self.filter(deleted_at__isnull=True)

@@ -19,6 +19,7 @@ from leadpool.fields.services import clean_custom_values
 from leadpool.history.models import Event, Notification
 from leadpool.history.services import notify, record_event
 from leadpool.pools import access
+from leadpool.pools.distribution import distribute_records
 from leadpool.pools.duplicates import DuplicateReport, find_duplicates
 from leadpool.pools.models import Pool, PooledRecord
 from leadpool.pools.services import active_user, refresh_reclaim_at, target_pool
@@ -275,6 +276,11 @@ def create_record(
         refresh_reclaim_at(record)
         if chosen_owner:
             notify([chosen_owner], kind=Notification.Kind.ASSIGNED, record=record, actor=by)
+        else:
+            # Created into a pool unassigned: the pool's routing and distribution apply
+            # (PRODUCT.md "Pool rules"), in this transaction, so the record is never seen
+            # unassigned by a pool that hands it out.
+            distribute_records(model, [record], by=by, at=now)
     return record
 
 

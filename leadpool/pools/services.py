@@ -387,6 +387,14 @@ def _put_into(
     )
     if previous_owner_id is not None and previous_owner_id != getattr(by, "pk", None):
         notify([previous_owner_id], kind=Notification.Kind.RECLAIMED, record=record, actor=by)
+    if action == Event.Action.ASSIGN_TO_POOL:
+        # Sent by an admin to a pool: that pool's routing and distribution apply (PRODUCT.md
+        # "assign to pool"). Reclaims, returns and put-into-pool leave the record for the
+        # pool's members to claim: no pool setting yet asks to redistribute those.
+        # Imported here: distribution builds on this module.
+        from leadpool.pools.distribution import distribute_records
+
+        distribute_records(type(record), [record], by=by, at=now)
 
 
 def reclaim_records(
