@@ -16,6 +16,7 @@ from leadpool.history.api import NotificationViewSet
 from leadpool.leads.api import LeadViewSet
 from leadpool.pools.api import DuplicatesView, PoolViewSet
 from leadpool.pools.automation_api import RulesRunView
+from leadpool.transfer.api import CustomerExportView, LeadCallsExportView, LeadExportView
 
 router = SimpleRouter()
 # Both /api/v1/leads/claim (as API.md writes it) and /api/v1/leads/claim/ work.
@@ -36,5 +37,9 @@ urlpatterns = [
     path("auth/token", TokenView.as_view(), name="auth-token"),
     path("duplicates", DuplicatesView.as_view(), name="duplicates"),
     path("rules/run", RulesRunView.as_view(), name="rules-run"),
+    # Exports before the router, so no record route can ever shadow them.
+    path("leads/export", LeadExportView.as_view(), name="lead-export"),
+    path("leads/calls/export", LeadCallsExportView.as_view(), name="lead-calls-export"),
+    path("customers/export", CustomerExportView.as_view(), name="customer-export"),
     *router.urls,
 ]

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "leadpool.customers",
     "leadpool.activity",
     "leadpool.history",
+    "leadpool.transfer",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,9 @@ LEADPOOL_RULES_INTERVAL = env_int("LEADPOOL_RULES_INTERVAL", 300)
 LEADPOOL_PHONE_REGION = os.environ.get("LEADPOOL_PHONE_REGION", "CN")
 # How long deleted records stay in the recycle bin before a purge removes them for good.
 LEADPOOL_RECYCLE_BIN_DAYS = env_int("LEADPOOL_RECYCLE_BIN_DAYS", 30)
+# Most rows one export may hold (PRODUCT.md: the seed's cap is 2,000); past it the export
+# is refused with a message naming the cap.
+LEADPOOL_EXPORT_CAP = env_int("LEADPOOL_EXPORT_CAP", 2000)
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
