@@ -30,12 +30,6 @@ EVENT_FIELDS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The personas are made with create_user: the default hasher costs a second a test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def clock(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
