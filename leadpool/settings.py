@@ -233,6 +233,10 @@ LEADPOOL_RECYCLE_BIN_DAYS = env_int("LEADPOOL_RECYCLE_BIN_DAYS", 30)
 # Most rows one export may hold (PRODUCT.md: the seed's cap is 2,000); past it the export
 # is refused with a message naming the cap.
 LEADPOOL_EXPORT_CAP = env_int("LEADPOOL_EXPORT_CAP", 2000)
+# Uploaded import files wait here for their job; never a folder the web server serves.
+LEADPOOL_IMPORT_DIR = Path(os.environ.get("LEADPOOL_IMPORT_DIR", VAR_DIR / "imports")).resolve()
+# The largest file an import takes (bytes); a million-row CSV is about 100 MB.
+LEADPOOL_IMPORT_MAX_BYTES = env_int("LEADPOOL_IMPORT_MAX_BYTES", 300 * 1024**2)
 
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True

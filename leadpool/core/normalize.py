@@ -4,6 +4,7 @@ Duplicate checks compare these normal forms by indexed equality, so every path t
 writes a record (forms, API, import, web forms) must store them through this module.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -24,6 +25,9 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
     if not text:
         return ""
     region = region or settings.LEADPOOL_PHONE_REGION
+    fast = _mobile_fast_path(text, region)
+    if fast:
+        return fast
     digits = re.sub(r"\D", "", text)
     candidates = [text]
     # `8613800138000` without a plus is the country code written without its prefix;
@@ -38,6 +42,47 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     raise ValidationError(_("“%(value)s” is not a valid phone number.") % {"value": raw})
+
+
+_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+def _mobile_fast_path(text: str, region: str) -> str | None:
+    """E.164 for a plain mobile number of the region (`138 0013 8000`, `+86 13800138000`),
+    or None to take the full parse.
+
+    phonenumbers needs ~40 µs a number, most of an import row's cost; a mobile number
+    written plainly is checked here against the same metadata pattern and lengths that
+    phonenumbers' validity check uses, so the answer is the same (tests compare them).
+    """
+    mobile = _mobile_description(region)
+    if mobile is None:
+        return None
+    pattern, lengths, country_code = mobile
+    digits = _SEPARATORS.sub("", text)
+    if digits.startswith("+" + country_code):
+        digits = digits[len(country_code) + 1 :]
+    if (
+        digits.isascii()
+        and digits.isdigit()
+        and len(digits) in lengths
+        and pattern.fullmatch(digits)
+    ):
+        return f"+{country_code}{digits}"
+    return None
+
+
+@functools.cache
+def _mobile_description(region: str) -> tuple[re.Pattern, frozenset[int], str] | None:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    mobile = metadata.mobile if metadata is not None else None
+    if mobile is None or not mobile.national_number_pattern or not mobile.possible_length:
+        return None
+    return (
+        re.compile(mobile.national_number_pattern),
+        frozenset(mobile.possible_length),
+        str(metadata.country_code),
+    )
 
 
 def phone_search_digits(fragment: str) -> str:

@@ -87,6 +87,15 @@ class Event(models.Model):
     rule = models.CharField(_("rule"), max_length=64, blank=True)
     # Anything else worth keeping: edited field names, pool admins before and after.
     details = models.JSONField(default=dict, blank=True)
+    # The import that created or updated the record (undo finds its records through it).
+    import_job = models.ForeignKey(
+        "transfer.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
     at = models.DateTimeField(_("time"), default=timezone.now)
 
     objects = EventQuerySet.as_manager()
@@ -99,6 +108,11 @@ class Event(models.Model):
             models.Index(fields=["lead", "-at"], name="event_lead"),
             models.Index(fields=["customer", "-at"], name="event_customer"),
             models.Index(fields=["from_owner", "action", "-at"], name="event_from_owner"),
+            models.Index(
+                fields=["import_job", "action"],
+                name="event_import_job",
+                condition=models.Q(import_job__isnull=False),
+            ),
         ]
         constraints = [one_subject_constraint("event", required=False)]
 
@@ -125,6 +139,7 @@ class Notification(models.Model):
         RECLAIM_WARNING = "reclaim_warning", _("Will be reclaimed soon")
         FOLLOWUP_DUE = "followup_due", _("Follow-up due")
         POOL_TRANSFERRED = "pool_transferred", _("Pool handed to you")
+        IMPORTED = "imported", _("Records imported for you")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -82,7 +82,18 @@ _TEXTS = {
     Notification.Kind.POOL_TRANSFERRED: lambda d: (
         _("%(actor)s made you an admin of the pool “%(pool)s”.") % d
     ),
+    Notification.Kind.IMPORTED: lambda d: _imported_text(d),
 }
+
+
+def _imported_text(words: dict) -> str:
+    # One notification per import, not one per record: an import may bring a million.
+    count = int(words.get("count") or 0)
+    return ngettext(
+        "%(actor)s imported %(count)d record for you.",
+        "%(actor)s imported %(count)d records for you.",
+        count,
+    ) % {**words, "count": count}
 
 
 def _reclaimed_text(words: dict) -> str:

@@ -66,9 +66,17 @@ class DuplicateRecord(ValidationError):
 
 
 def clean_record_data(
-    model: type[PooledRecord], data: dict, *, record: PooledRecord | None = None
+    model: type[PooledRecord],
+    data: dict,
+    *,
+    record: PooledRecord | None = None,
+    custom_fields: dict | None = None,
 ) -> dict:
-    """Validate and convert the given fields; errors for every bad field at once."""
+    """Validate and convert the given fields; errors for every bad field at once.
+
+    `custom_fields` ({key: CustomField}, the entity's active ones) saves a query per call
+    when many rows are cleaned in a row (imports).
+    """
     errors: dict[str, list[str]] = {}
     cleaned: dict = {}
     for field in data:
@@ -123,12 +131,15 @@ def clean_record_data(
                 entity=model.entity,
                 values=data["custom"],
                 existing=record.custom if record is not None else None,
+                definitions=custom_fields,
             )
         except ValidationError as error:
             errors.update(error.message_dict)
     elif record is None:
         try:
-            cleaned["custom"] = clean_custom_values(entity=model.entity, values={})
+            cleaned["custom"] = clean_custom_values(
+                entity=model.entity, values={}, definitions=custom_fields
+            )
         except ValidationError as error:
             errors.update(error.message_dict)
     if "collaborators" in data:
@@ -240,7 +251,7 @@ def create_record(
         except ValidationError as error:
             errors.update(error.message_dict)
         else:
-            if not _may_give_to(scope, chosen_owner, chosen_pool):
+            if not may_give_to(scope, chosen_owner, chosen_pool):
                 errors["owner"] = [
                     _("You may not create records for %(user)s.") % {"user": chosen_owner}
                 ]
@@ -284,7 +295,7 @@ def create_record(
     return record
 
 
-def _may_give_to(scope: access.Scope, owner: User, pool: Pool | None) -> bool:
+def may_give_to(scope: access.Scope, owner: User, pool: Pool | None) -> bool:
     """Whether this scope may create a record owned by `owner`."""
     if owner.pk == scope.user_id or scope.is_admin:
         return True

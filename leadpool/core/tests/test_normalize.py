@@ -373,3 +373,55 @@ def test_a_chinese_legal_suffix_never_changes_the_normal_form(name, suffix):
     with_suffix = normalize_company(name + suffix)
     # then
     assert with_suffix == normalize_company(name)
+
+
+def _full_parse(text: str, region: str) -> str | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+SPELLINGS = [
+    lambda d: d,
+    lambda d: "+86" + d,
+    lambda d: "+86 " + d,
+    lambda d: f"{d[:3]} {d[3:7]} {d[7:]}",
+    lambda d: f"({d[:3]}) {d[3:7]}-{d[7:]}",
+]
+
+
+@given(
+    digits=st.text(alphabet="0123456789", min_size=10, max_size=10).map(lambda d: "1" + d),
+    spell=st.sampled_from(SPELLINGS),
+)
+def test_the_mobile_fast_path_agrees_with_phonenumbers(digits, spell):
+    from leadpool.core.normalize import _mobile_fast_path
+
+    text = spell(digits)
+    expected = _full_parse(text, "CN")
+    # The fast path answers only when it is sure, and then as phonenumbers would.
+    fast = _mobile_fast_path(text, "CN")
+    assert fast is None or fast == expected
+    assert _normalized_or_none(text) == expected
+
+
+def _normalized_or_none(text: str) -> str | None:
+    try:
+        return normalize_phone(text, region="CN")
+    except ValidationError:
+        return None
+
+
+@pytest.mark.parametrize("region", ["US", "GB", "HK", "SG"])
+def test_the_mobile_fast_path_in_other_regions(region):
+    from leadpool.core.normalize import _mobile_fast_path
+
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    national = str(example.national_number)
+    expected = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    assert _mobile_fast_path(national, region) in (expected, None)
+    assert normalize_phone(national, region=region) == expected
