@@ -112,6 +112,11 @@ def _reclaimed_text(words: dict) -> str:
 
 def notification_text(notification: Notification) -> str:
     """The notification as a sentence in the active language."""
+    if notification.kind == Notification.Kind.ASSIGNED and "actor" not in notification.details:
+        # Nobody acted: a rule (distribution after an automatic reclaim) handed it out.
+        return _("The pool's distribution gave you “%(record)s”.") % {
+            "record": notification.details.get("record", "")
+        }
     words = {"actor": _("Someone"), "record": "", "pool": "", "reclaim_at": "", "owner": ""}
     words.update(notification.details)
     return _TEXTS[notification.kind](words)

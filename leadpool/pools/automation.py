@@ -28,6 +28,7 @@ from leadpool.core.times import parse_moment
 from leadpool.customers.models import Customer, Opportunity
 from leadpool.history.models import Event, Notification
 from leadpool.leads.models import Lead
+from leadpool.pools.distribution import distribute_records
 from leadpool.pools.models import Pool, PooledRecord
 from leadpool.pools.rules import format_time
 from leadpool.pools.services import purge_expired_records
@@ -211,6 +212,8 @@ class _Sweep:
                              "record": _display_name(*records[0]) if len(records) == 1 else ""}}
                 for owner, records in sorted(taken.items())
             )  # fmt: skip
+            if pool.redistribute_reclaimed:
+                self._redistribute(model, pool, {pk: owner for pk, owner, *_rest in rows})
 
         self._batches(due, ("reclaim_at", "pk"), columns, act)
 
@@ -329,7 +332,8 @@ class _Sweep:
         row, a rule computed per row in Python and an array of events sent back). The
         selection is still the ORM's (`due`, compiled with its FOR UPDATE SKIP LOCKED), so
         the rule's filter lives in one place; the rule naming mirrors _fallen_due_rule.
-        Only the per-owner summary comes back, for the notifications and the report.
+        Only the per-owner summary comes back, for the notifications and the report, with
+        the reclaimed ids when the pool hands them out again (distribution needs them).
         """
         qn = connection.ops.quote_name
 
@@ -366,6 +370,7 @@ class _Sweep:
                 NOT_CONVERTED,
                 NO_FOLLOWUP,
             ]
+        reclaimed_ids = "array_agg(id)" if pool.redistribute_reclaimed else "NULL"
         now = timezone.now()
         sql = f"""
             WITH picked (id, owner_id, claimed_at, assigned_at, created_at, last_followup_at,
@@ -398,13 +403,13 @@ class _Sweep:
                 SELECT id, %s, owner_id, %s, %s, %s, rule, %s::jsonb, %s FROM moved
             )
             SELECT total.picked, summary.owner_id, summary.taken, summary.not_converted,
-                summary.first_id, summary.name, summary.company
+                summary.first_id, summary.name, summary.company, summary.ids
             FROM (SELECT count(*) FROM picked) AS total (picked)
             LEFT JOIN (
                 SELECT owner_id, count(*), count(*) FILTER (WHERE rule = %s), min(id),
-                    min(name), min(company)
+                    min(name), min(company), {reclaimed_ids}
                 FROM moved GROUP BY owner_id
-            ) AS summary (owner_id, taken, not_converted, first_id, name, company) ON true
+            ) AS summary (owner_id, taken, not_converted, first_id, name, company, ids) ON true
             ORDER BY summary.owner_id
         """  # noqa: S608 - identifiers are quoted names from the models, values are parameters
         params = [
@@ -431,9 +436,29 @@ class _Sweep:
              entity: first_id if taken == 1 else None, "pool_id": pool.pk,
              "details": {"automatic": True, "count": taken, "pool": pool.name,
                          "record": _display_name(first_id, name, company) if taken == 1 else ""}}
-            for owner, taken, _not_converted, first_id, name, company in summary
+            for owner, taken, _not_converted, first_id, name, company, _ids in summary
         )  # fmt: skip
+        if pool.redistribute_reclaimed:
+            self._redistribute(
+                model, pool, {pk: owner for owner, *_counts, ids in summary for pk in ids}
+            )
         return picked
+
+    def _redistribute(
+        self, model: type[PooledRecord], pool: Pool, reclaimed_from: dict[int, int]
+    ) -> None:
+        """Hand a batch just reclaimed into `pool` out again by its routing and distribution.
+
+        Runs in the batch's transaction, on rows it still holds locked: the records are
+        either reclaimed and handed on, or neither. The history then reads auto_reclaim,
+        then the distribution's assign, both as of the sweep's moment.
+        """
+        records = model.objects.filter(
+            pk__in=reclaimed_from, pool=pool, owner__isnull=True
+        ).order_by("pk")  # in id order, so the turns they take are reproducible
+        distribute_records(
+            model, list(records), by=None, at=self.as_of, reclaimed_from=reclaimed_from
+        )
 
     def _reclaimable(self, model: type[PooledRecord], pool: Pool) -> QuerySet:
         """Owned live records of `pool` that its reclaim rules may take back."""

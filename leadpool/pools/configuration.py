@@ -28,6 +28,7 @@ FLAG_RULES = (
     "max_held_counts_converted",
     "claim_reason_required",
     "reclaim_exempt_open_opportunity",
+    "redistribute_reclaimed",
 )
 CHOICE_RULES = {
     "visibility": Pool.Visibility,

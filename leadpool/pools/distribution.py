@@ -125,29 +125,37 @@ def plan_distribution(
     loads: Mapping[int, MemberLoad],
     max_held: int | None,
     last_user_id: int | None,
+    excluded: Sequence[int | None] = (),
 ) -> tuple[list[int | None], int | None]:
     """Who gets each of `count` records entering a pool, and the cursor afterwards.
 
     Round robin takes the next member after the last one served; load balanced the
     member with the fewest open records, ties going to whoever comes next in the
-    rotation (so equal loads still take turns). Members at `max_held` are skipped.
-    `None` for a record means nobody may take it. `loads` is not changed.
+    rotation (so equal loads still take turns). Members at `max_held` are skipped, and
+    so is `excluded[n]`, when given, for the n-th record (the owner a reclaim just took
+    it from). `None` for a record means nobody may take it. `loads` is not changed.
     """
     if strategy not in (Pool.Distribution.ROUND_ROBIN, Pool.Distribution.LOAD_BALANCED):
         return [None] * count, last_user_id
     load = {pk: MemberLoad(loads[pk].open, loads[pk].held) if pk in loads else MemberLoad()
             for pk in member_ids}  # fmt: skip
     owners: list[int | None] = []
-    for _position in range(count):
-        eligible = [
+    for position in range(count):
+        under_limit = [
             pk
             for pk in _rotation(member_ids, last_user_id)
             if max_held is None or load[pk].held < max_held
         ]
-        if not eligible:
+        if not under_limit:
             # Nobody's holdings drop within a batch: the rest stay unassigned too.
             owners.extend([None] * (count - len(owners)))
             break
+        skipped = excluded[position] if position < len(excluded) else None
+        eligible = [pk for pk in under_limit if pk != skipped]
+        if not eligible:
+            # Only the excluded member could take it; the next record may have another.
+            owners.append(None)
+            continue
         if strategy == Pool.Distribution.ROUND_ROBIN:
             chosen = eligible[0]
         else:
@@ -172,6 +180,8 @@ class _Entering:
     hops: list[Pool] = field(default_factory=list)
     # A routing entry's user, who gets it if active and under the pool's `max_held`.
     routed_user_id: int | None = None
+    # Who may not get it: the owner a reclaim just took it from.
+    excluded_owner_id: int | None = None
 
 
 def distribute_records(
@@ -180,15 +190,19 @@ def distribute_records(
     *,
     by: User | None,
     at: datetime.datetime | None = None,
+    reclaimed_from: Mapping[int, int] | None = None,
 ) -> dict[int, int]:
     """Apply routing and distribution to records that just entered their pool unassigned.
 
     Call it inside the transaction that put them there (create, import, assign to a
-    pool). Each automatic move or assignment writes its history (`rule` "routing" or
-    "distribution:<strategy>", actor `by`, the person whose action triggered it) and
-    notifies the new owner; assigned records get `assigned_at`, lose `pooled_at` and
-    get their `reclaim_at`. The given instances are updated in place. Answers
-    {record id: new owner id} for the records that got an owner.
+    pool, a reclaim when the pool redistributes those). `reclaimed_from` maps a
+    reclaimed record's id to the owner it was taken from, who is passed over for it:
+    handing it straight back would undo the reclaim, and the pool's cooldown keeps that
+    owner from claiming it back too. Each automatic move or assignment writes its
+    history (`rule` "routing" or "distribution:<strategy>", actor `by`, the person
+    whose action triggered it) and notifies the new owner; assigned records get
+    `assigned_at`, lose `pooled_at` and get their `reclaim_at`. The given instances are
+    updated in place. Answers {record id: new owner id} for the records that got an owner.
 
     Set-based for imports: per pool reached, one query for the members, one for their
     holdings, one lock on the cursor; one UPDATE per (owner, reclaim time) and bulk
@@ -209,7 +223,12 @@ def distribute_records(
         entering = []
         for record in candidates:
             pool = record.pool = pools[cast(int, record.pool_id)]  # filtered above
-            item = _Entering(record, pool=pool, entered=pool)
+            item = _Entering(
+                record,
+                pool=pool,
+                entered=pool,
+                excluded_owner_id=(reclaimed_from or {}).get(record.pk),
+            )
             _route(item, pools)
             entering.append(item)
         _move_routed(model, [item for item in entering if item.hops], by=by, now=now)
@@ -311,8 +330,10 @@ def _choose_owners(
     rest: list[_Entering] = []
     for item in items:
         user_id = item.routed_user_id
-        if user_id in active_routed and (
-            pool.max_held is None or loads[user_id].held < pool.max_held
+        if (
+            user_id in active_routed
+            and user_id != item.excluded_owner_id
+            and (pool.max_held is None or loads[user_id].held < pool.max_held)
         ):
             loads[user_id].held += 1
             loads[user_id].open += 1
@@ -327,6 +348,7 @@ def _choose_owners(
             loads=loads,
             max_held=pool.max_held,
             last_user_id=cursor.last_user_id,
+            excluded=[item.excluded_owner_id for item in rest],
         )
         rule = f"distribution:{strategy}"
         for item, owner in zip(rest, owners, strict=True):

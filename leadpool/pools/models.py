@@ -100,6 +100,11 @@ class Pool(models.Model):
         blank=True,
     )
     routing = models.JSONField(_("routing conditions"), default=list, blank=True)
+    # PRODUCT.md: reclaimed records are distributed again only "if the admin wishes";
+    # otherwise they wait in the pool for members to claim.
+    redistribute_reclaimed = models.BooleanField(
+        _("hand out reclaimed records again"), default=False
+    )
 
     # Automatic reclaim (回收规则).
     reclaim_no_followup_days = models.PositiveIntegerField(

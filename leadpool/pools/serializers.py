@@ -168,6 +168,7 @@ class RulesSerializer(serializers.Serializer):
     distribution = serializers.ChoiceField(Pool.Distribution.choices, required=False)
     distribution_members = serializers.ListField(child=IdField(), required=False, max_length=1000)
     routing = serializers.ListField(child=serializers.DictField(), required=False, max_length=100)
+    redistribute_reclaimed = serializers.BooleanField(required=False)
     reclaim_no_followup_days = _rule(RULE_LIMITS["reclaim_no_followup_days"])
     reclaim_not_converted_days = _rule(RULE_LIMITS["reclaim_not_converted_days"])
     reclaim_exempt_open_opportunity = serializers.BooleanField(required=False)

@@ -387,20 +387,30 @@ def _put_into(
     )
     if previous_owner_id is not None and previous_owner_id != getattr(by, "pk", None):
         notify([previous_owner_id], kind=Notification.Kind.RECLAIMED, record=record, actor=by)
-    if action == Event.Action.ASSIGN_TO_POOL:
-        # Sent by an admin to a pool: that pool's routing and distribution apply (PRODUCT.md
-        # "assign to pool"). Reclaims, returns and put-into-pool leave the record for the
-        # pool's members to claim: no pool setting yet asks to redistribute those.
+    # Sent by an admin to a pool, that pool's routing and distribution apply (PRODUCT.md
+    # "assign to pool"); a reclaim too when the pool says so ("reclaimed if the admin
+    # wishes"). Returns and put-into-pool are never redistributed: the owner gave the
+    # record up for the pool's members to claim, not for the rules to push on someone.
+    redistributed = action == Event.Action.ASSIGN_TO_POOL or (
+        action == Event.Action.RECLAIM and pool.redistribute_reclaimed
+    )
+    if redistributed:
         # Imported here: distribution builds on this module.
         from leadpool.pools.distribution import distribute_records
 
-        distribute_records(type(record), [record], by=by, at=now)
+        reclaimed_from = {record.pk: previous_owner_id} if action == Event.Action.RECLAIM else None
+        distribute_records(type(record), [record], by=by, at=now, reclaimed_from=reclaimed_from)
 
 
 def reclaim_records(
     *, model: type[PooledRecord], ids: Iterable, by, reason: str = ""
 ) -> BatchResult:
-    """Pool admins take owned records back into their pool (收回); the owner is told."""
+    """Pool admins take owned records back into their pool (收回); the owner is told.
+
+    When the pool hands reclaimed records out again (`redistribute_reclaimed`), its
+    routing and distribution then give each to someone other than the owner it was
+    taken from, or leave it unassigned.
+    """
 
     def step(scope: access.Scope, record: PooledRecord) -> None:
         if record.pool_id is None:

@@ -66,3 +66,18 @@ def test_mark_read_marks_only_the_users_own_notifications(rep_east, rep_west, ma
     assert count == 1
     assert mine.read_at is not None
     assert theirs.read_at is None
+
+
+def test_an_assignment_by_a_rule_does_not_read_as_someones(rep_east, make_lead, lead_pool):
+    lead = make_lead(pool=lead_pool, name="Li Lei", company="")
+    [notification] = notify([rep_east], kind=Notification.Kind.ASSIGNED, record=lead, actor=None)
+    with translation.override("en"):
+        assert notification_text(notification) == "The pool's distribution gave you “Li Lei”."
+
+
+def test_an_import_for_someone_is_one_notification_with_the_count(rep_east, manager):
+    [notification] = notify(
+        [rep_east], kind=Notification.Kind.IMPORTED, actor=manager, details={"count": 1200}
+    )
+    with translation.override("en"):
+        assert notification_text(notification) == "Manager imported 1200 records for you."

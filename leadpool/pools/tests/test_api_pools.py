@@ -21,6 +21,7 @@ DEFAULT_RULES = {
     "return_reasons": [],
     "distribution": "manual",
     "distribution_members": [],
+    "redistribute_reclaimed": False,
     "routing": [],
     "reclaim_no_followup_days": None,
     "reclaim_not_converted_days": None,
