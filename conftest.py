@@ -35,6 +35,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def import_dir(tmp_path, settings):
+    # Uploaded import files go to a folder of the test's own, never to the checkout's var/.
+    settings.LEADPOOL_IMPORT_DIR = tmp_path / "imports"
+    return settings.LEADPOOL_IMPORT_DIR
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     # Rate-limit counters live in the cache: one test's requests must not throttle the next.
     from django.core.cache import cache

@@ -17,6 +17,7 @@ from leadpool.leads.api import LeadViewSet
 from leadpool.pools.api import DuplicatesView, PoolViewSet
 from leadpool.pools.automation_api import RulesRunView
 from leadpool.transfer.api import CustomerExportView, LeadCallsExportView, LeadExportView
+from leadpool.transfer.import_api import ImportViewSet
 
 router = SimpleRouter()
 # Both /api/v1/leads/claim (as API.md writes it) and /api/v1/leads/claim/ work.
@@ -32,6 +33,7 @@ router.register("orders", OrderViewSet, basename="order")
 router.register("fields", CustomFieldViewSet, basename="field")
 router.register("field-mappings", MappingViewSet, basename="field-mapping")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("imports", ImportViewSet, basename="import")
 
 urlpatterns = [
     path("auth/token", TokenView.as_view(), name="auth-token"),

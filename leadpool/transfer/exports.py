@@ -235,7 +235,8 @@ class ExportFile:
     columns: list[Column]
     count: int
     rows: Iterator[list] = field(repr=False)
-    log: ExportLog
+    # The audit row; None for files that are not exports of records (an import's errors).
+    log: ExportLog | None
     stem: str
 
     @property

@@ -30,6 +30,7 @@ from leadpool.leads.models import Lead
 from leadpool.pools import access
 from leadpool.pools.records import may_give_to
 from leadpool.pools.services import active_user, target_pool
+from leadpool.transfer.exports import FORMATS, Column, ExportFile
 from leadpool.transfer.import_rows import (
     CUSTOM_PREFIX,
     IMPORT_FIELDS,
@@ -204,6 +205,7 @@ def start_import(
             owner=chosen_owner,
             dedupe=dedupe,
             match_on=match_on,
+            headers=table.headers,
             mapping=applied,
             file_name=Path(file_name or "upload").name[:255],
             stored_file=stored.name,
@@ -477,3 +479,57 @@ def reports(job: ImportJob, outcomes=None) -> QuerySet:
     if outcomes:
         found = found.filter(outcome__in=outcomes)
     return found.order_by("row", "id")
+
+
+# --- the error file ------------------------------------------------------------------------
+
+
+def error_file(job: ImportJob, format: str = "csv") -> ExportFile:
+    """The rows that did not go in (invalid or skipped as duplicates): the original row
+    number, the reasons, then the row's cells under the file's own headers, so the user
+    can fix them and import this file again. Cells are neutralised like any export."""
+    if format not in FORMATS:
+        raise ValidationError(
+            {"format": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(FORMATS)}]}
+        )
+    labels = _field_labels(MODELS[job.entity])
+    columns = [
+        Column("row", _("Row"), None),
+        Column("reason", _("Reason"), None),
+        *(Column(f"column{index}", header, None) for index, header in enumerate(job.headers)),
+    ]
+    width = len(job.headers)
+    not_imported = reports(job, [ImportRowReport.Outcome.FAILED, ImportRowReport.Outcome.SKIPPED])
+
+    def rows() -> Iterator[list]:
+        for report in not_imported.iterator(chunk_size=2000):
+            cells = list(report.cells)
+            cells += [""] * (width - len(cells))
+            yield [report.row, _reason_text(report.reasons, labels), *cells]
+
+    stem = f"{Path(job.file_name).stem or 'import'}-errors-{job.pk}"
+    return ExportFile(
+        entity=job.entity,
+        format=format,
+        columns=columns,
+        count=not_imported.count(),
+        rows=rows(),
+        log=None,
+        stem=stem,
+    )
+
+
+def _field_labels(model) -> dict[str, str]:
+    labels = {name: str(model._meta.get_field(name).verbose_name) for name in IMPORT_FIELDS}
+    labels["duplicate"] = _("duplicate")
+    for key, custom in active_fields(model.entity).items():
+        labels[CUSTOM_PREFIX + key] = custom.label
+    return labels
+
+
+def _reason_text(reasons: dict, labels: dict) -> str:
+    return "; ".join(
+        f"{labels.get(field, field)}: {message}"
+        for field, messages in reasons.items()
+        for message in messages
+    )

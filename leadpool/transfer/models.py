@@ -92,6 +92,8 @@ class ImportJob(models.Model):
     )
     # Which normalised values make two records duplicates: "phone", "email" or both.
     match_on = models.JSONField(_("duplicates by"), default=list, blank=True)
+    # The file's column headers in order (repeats included), for the error file.
+    headers = models.JSONField(_("columns"), default=list, blank=True)
     # {column header: field key or null}, as applied (the suggestion with the user's changes).
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     file_name = models.CharField(_("file"), max_length=255)

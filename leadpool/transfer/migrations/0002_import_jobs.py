@@ -58,6 +58,10 @@ class Migration(migrations.Migration):
                     models.JSONField(blank=True, default=list, verbose_name="duplicates by"),
                 ),
                 (
+                    "headers",
+                    models.JSONField(blank=True, default=list, verbose_name="columns"),
+                ),
+                (
                     "mapping",
                     models.JSONField(blank=True, default=dict, verbose_name="column mapping"),
                 ),

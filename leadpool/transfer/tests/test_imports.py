@@ -30,12 +30,6 @@ def run(by, source, **options):
     return imports.run_import(job.pk)
 
 
-@pytest.fixture(autouse=True)
-def import_dir(tmp_path, settings):
-    settings.LEADPOOL_IMPORT_DIR = tmp_path / "imports"
-    return settings.LEADPOOL_IMPORT_DIR
-
-
 def test_rows_go_into_the_pool_with_history_pointing_at_the_job(pool_admin, lead_pool):
     job = run(
         pool_admin,
