@@ -16,6 +16,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from leadpool.pools import tasks
+from leadpool.transfer.tasks import requeue_stalled_imports
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class LeadPoolWorker:
             close_old_connections()
             if time.monotonic() >= next_sweep:
                 enqueue_rules_sweep()
+                # Imports whose worker died mid-run carry on from their last whole batch.
+                requeue_stalled_imports()
                 next_sweep = time.monotonic() + self.interval
             self.jobs.running = not self.stopping.is_set()
             self.jobs.run()
