@@ -52,7 +52,9 @@ def test_refusals_are_command_errors(pool_admin, member, lead_pool, leads_csv, t
     with pytest.raises(CommandError, match="no file"):
         run(str(tmp_path / "missing.csv"), "--entity", "lead", "--as", "pool_admin")
     with pytest.raises(CommandError, match="pool: Only the pool's admins"):
-        run(str(leads_csv), "--entity", "lead", "--pool", str(lead_pool.pk), "--as", member.username)
+        run(
+            str(leads_csv), "--entity", "lead", "--pool", str(lead_pool.pk), "--as", member.username
+        )
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     with pytest.raises(CommandError, match="file: The file is empty"):
