@@ -216,6 +216,9 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "leadpool.history.models.Notification.Kind",
         "CustomFieldTypeEnum": "leadpool.fields.models.CustomField.Type",
         "RecordTypeEnum": ["lead", "customer"],
+        "ImportStatusEnum": "leadpool.transfer.models.ImportJob.Status",
+        "CustomFieldEntityEnum": "leadpool.fields.models.CustomField.Entity",
+        "OrderStatusEnum": "leadpool.customers.models.Order.Status",
     },
 }
 
@@ -238,13 +241,25 @@ LEADPOOL_IMPORT_DIR = Path(os.environ.get("LEADPOOL_IMPORT_DIR", VAR_DIR / "impo
 # The largest file an import takes (bytes); a million-row CSV is about 100 MB.
 LEADPOOL_IMPORT_MAX_BYTES = env_int("LEADPOOL_IMPORT_MAX_BYTES", 300 * 1024**2)
 
+# Served over HTTPS (directly or behind a proxy that sets X-Forwarded-Proto): secure
+# cookies, a redirect from http, and HSTS. `SECURE_COOKIES` is the older name.
+HTTPS = env_bool("LEADPOOL_HTTPS", env_bool("SECURE_COOKIES", False))
 if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     CSRF_COOKIE_HTTPONLY = False
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+    SESSION_COOKIE_SECURE = HTTPS
+    CSRF_COOKIE_SECURE = HTTPS
+    if HTTPS:
+        SECURE_SSL_REDIRECT = env_bool("LEADPOOL_SSL_REDIRECT", True)
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        SECURE_HSTS_SECONDS = env_int("LEADPOOL_HSTS_SECONDS", 365 * 24 * 3600)
+        SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LEADPOOL_HSTS_SUBDOMAINS", False)
+        SECURE_HSTS_PRELOAD = False
+# `check --deploy` asks for HSTS on every subdomain and for the browsers' preload list: both
+# bind domains LeadPool does not own, so they stay the administrator's explicit choice.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 LOGGING = {
     "version": 1,

@@ -38,3 +38,52 @@ def test_debug_is_off_and_time_is_stored_in_utc_by_default(settings):
     assert leadpool_settings.DEBUG is False
     assert settings.USE_TZ is True
     assert settings.TIME_ZONE == "Asia/Shanghai"
+
+
+def _leadpool(tmp_path, *args: str, **env: str):
+    import os
+    import subprocess
+    import sys
+
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "LEADPOOL_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SETTINGS_MODULE": "leadpool.settings",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "leadpool", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "-production-secret-of-enough-length-and-variety-0123456789",
+    "ALLOWED_HOSTS": "crm.example.com",
+    "LEADPOOL_HTTPS": "true",
+}
+
+
+def test_production_settings_pass_djangos_deployment_checks(tmp_path):
+    result = _leadpool(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_https_turns_on_secure_cookies_redirect_and_hsts(tmp_path):
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
+        "s.SECURE_HSTS_SECONDS)"
+    )
+    result = _leadpool(tmp_path, "shell", "--no-imports", "-c", script, **PRODUCTION)
+    assert result.stdout.split() == ["True", "True", "True", "31536000"], result.stderr
+    plain = _leadpool(
+        tmp_path, "shell", "--no-imports", "-c", script, **{**PRODUCTION, "LEADPOOL_HTTPS": "false"}
+    )
+    assert plain.stdout.split() == ["False", "False", "False", "0"], plain.stderr
