@@ -51,7 +51,7 @@ def _leadpool(tmp_path, *args: str, **env: str):
         "DJANGO_SETTINGS_MODULE": "leadpool.settings",
         **env,
     }
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 - our own command, no shell
         [sys.executable, "-m", "leadpool", *args],
         env=environment,
         capture_output=True,
