@@ -12,7 +12,7 @@ from leadpool.customers.api import (
     OrderViewSet,
 )
 from leadpool.fields.api import CustomFieldViewSet
-from leadpool.history.api import NotificationViewSet
+from leadpool.history.api import AuditViewSet, NotificationViewSet
 from leadpool.leads.api import LeadViewSet
 from leadpool.pools.api import DuplicatesView, PoolViewSet
 from leadpool.pools.automation_api import RulesRunView
@@ -34,6 +34,7 @@ router.register("fields", CustomFieldViewSet, basename="field")
 router.register("field-mappings", MappingViewSet, basename="field-mapping")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("imports", ImportViewSet, basename="import")
+router.register("audit", AuditViewSet, basename="audit")
 
 urlpatterns = [
     path("auth/token", TokenView.as_view(), name="auth-token"),

@@ -5,6 +5,7 @@ must pick whom to assign to); only system admins change it.
 """
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
@@ -51,6 +52,8 @@ class TokenView(APIView):
         if user is None or not user.is_active:
             return errors_response({"non_field_errors": [_("Wrong username or password.")]})
         token, _created = Token.objects.get_or_create(user=user)
+        # A token is a sign-in: the audit log records it, and last_login moves.
+        user_logged_in.send(sender=type(user), request=request, user=user)
         return Response({"token": token.key})
 
 

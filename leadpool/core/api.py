@@ -80,6 +80,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_403_FORBIDDEN:
+        _audit_denial(context.get("request"), response)
     if response is None:
         return None  # a bug: Django's 500 handler answers, without details (DEBUG is off)
     if response.status_code == status.HTTP_400_BAD_REQUEST:
@@ -92,6 +94,25 @@ def exception_handler(exc, context):
     else:
         response.data = {"detail": str(response.data)}
     return response
+
+
+def _audit_denial(request, response) -> None:
+    from leadpool.history.audit import audit
+    from leadpool.history.models import AuditEntry
+
+    user = getattr(request, "user", None)
+    if request is None or user is None or not user.is_authenticated:
+        return  # anonymous callers get 401, not 403; nothing to attribute
+    audit(
+        AuditEntry.Action.PERMISSION_DENIED,
+        actor=user,
+        target=f"{request.method} {request.path}"[:255],
+        details={
+            "detail": str(response.data.get("detail", ""))
+            if isinstance(response.data, dict)
+            else ""
+        },
+    )
 
 
 class StrictSerializer(serializers.Serializer):

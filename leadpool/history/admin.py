@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from leadpool.history.models import Event, Notification
+from leadpool.history.models import AuditEntry, Event, Notification
 
 
 @admin.register(Event)
@@ -41,4 +41,23 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log: read-only for everyone, superusers included."""
+
+    list_display = ["at", "action", "actor", "username", "target", "address"]
+    list_filter = ["action"]
+    search_fields = ["username", "target"]
+    list_select_related = ["actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -6,3 +6,6 @@ class HistoryConfig(AppConfig):
     name = "leadpool.history"
     label = "history"
     verbose_name = _("History")
+
+    def ready(self):
+        from leadpool.history import audit  # noqa: F401 - connects the sign-in signals

@@ -172,3 +172,61 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.user_id}"
+
+
+class AuditEntry(models.Model):
+    """The audit log (审计日志): sign-ins, exports, imports, deletions, permission denials
+    and rule changes, with who, when and from which address. Readable by system admins;
+    like history, it cannot be changed through any interface."""
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        LOGOUT = "logout", _("Signed out")
+        EXPORT = "export", _("Exported")
+        IMPORT = "import", _("Imported")
+        IMPORT_UNDO = "import_undo", _("Undid an import")
+        DELETE = "delete", _("Deleted records")
+        PURGE = "purge", _("Purged records")
+        PERMISSION_DENIED = "permission_denied", _("Permission denied")
+        POOL_CHANGED = "pool_changed", _("Changed a pool's rules")
+
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The name given, for sign-ins that failed (there may be no such user).
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    # What was acted on, in words: "lead export", "pool 3", "POST /api/v1/leads/claim".
+    target = models.CharField(_("target"), max_length=255, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="audit_at"),
+            models.Index(fields=["action", "-at"], name="audit_action"),
+            models.Index(fields=["actor", "-at"], name="audit_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise HistoryIsImmutable("The audit log cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise HistoryIsImmutable("The audit log cannot be changed.")

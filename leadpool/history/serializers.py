@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leadpool.core.api import IdField, StrictSerializer
-from leadpool.history.models import Event, Notification
+from leadpool.history.models import AuditEntry, Event, Notification
 from leadpool.history.services import notification_text
 
 
@@ -42,3 +42,14 @@ class ReadSerializer(StrictSerializer):
 
 class ReadResultSerializer(serializers.Serializer):
     read = serializers.IntegerField()
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    action = serializers.ChoiceField(AuditEntry.Action.choices)
+    actor = serializers.IntegerField(source="actor_id", allow_null=True)
+    username = serializers.CharField()
+    target = serializers.CharField()
+    details = serializers.DictField()
+    address = serializers.IPAddressField(allow_null=True)
+    at = serializers.DateTimeField()

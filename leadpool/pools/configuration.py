@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from leadpool.accounts.models import Department, User
-from leadpool.history.models import Event
+from leadpool.history.audit import audit
+from leadpool.history.models import AuditEntry, Event
 from leadpool.history.services import record_event
 from leadpool.pools import access
 from leadpool.pools.models import Pool
@@ -99,6 +100,12 @@ def update_pool(*, pool: Pool, by, changes: dict) -> Pool:
                 from_pool_id=pool.pk,
                 to_pool_id=pool.pk,
                 details={"fields": changed},
+            )
+            audit(
+                AuditEntry.Action.POOL_CHANGED,
+                actor=by,
+                target=f"pool {pool.pk}",
+                details={"pool": pool.name, "fields": changed},
             )
         if set(changed) & set(RECLAIM_RULES):
             recompute_reclaim_times(pool)

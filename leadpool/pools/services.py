@@ -19,7 +19,8 @@ from leadpool.accounts.models import User
 from leadpool.core.models import MAX_ID
 from leadpool.core.results import BatchResult, Refusal, Refused
 from leadpool.core.times import parse_moment
-from leadpool.history.models import Event, Notification
+from leadpool.history.audit import audit
+from leadpool.history.models import AuditEntry, Event, Notification
 from leadpool.history.services import notify, record_event
 from leadpool.pools import access
 from leadpool.pools.models import ClaimTally, Pool, PooledRecord
@@ -51,7 +52,23 @@ def _run_batch(
             result.refused.append((pk, refused.refusal))
         else:
             result.done.append(pk)
+    _audit_batch(model, action, by, result)
     return result
+
+
+# Batch actions the audit log records when done, and refusals it records as denials.
+AUDITED_ACTIONS = {"delete": AuditEntry.Action.DELETE, "purge": AuditEntry.Action.PURGE}
+DENIAL_CODES = frozenset({"forbidden"})
+
+
+def _audit_batch(model, action: str, by, result: BatchResult) -> None:
+    if action in AUDITED_ACTIONS and result.done:
+        audit(AUDITED_ACTIONS[action], actor=by, target=f"{model.entity}s",
+              details={"ids": result.done})  # fmt: skip
+    denied = [pk for pk, refusal in result.refused if refusal.code in DENIAL_CODES]
+    if denied:
+        audit(AuditEntry.Action.PERMISSION_DENIED, actor=by, target=f"{model.entity} {action}",
+              details={"ids": denied})  # fmt: skip
 
 
 def _clean_ids(ids: Iterable, result: BatchResult) -> set[int]:

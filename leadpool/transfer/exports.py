@@ -24,10 +24,11 @@ from django.utils.translation import gettext as _
 
 from leadpool.activity.models import CallRecord
 from leadpool.fields.models import CustomField
+from leadpool.history.audit import audit
+from leadpool.history.models import AuditEntry
 from leadpool.pools import access
 from leadpool.pools.models import PooledRecord
 from leadpool.pools.rules import mask_phone
-from leadpool.transfer.models import ExportLog
 from leadpool.transfer.sanitize import neutralize
 
 FORMATS = ("csv", "xlsx")
@@ -236,7 +237,7 @@ class ExportFile:
     count: int
     rows: Iterator[list] = field(repr=False)
     # The audit row; None for files that are not exports of records (an import's errors).
-    log: ExportLog | None
+    log: AuditEntry | None
     stem: str
 
     @property
@@ -382,7 +383,7 @@ def export_records(
     """Plan an export of the `model` records `by` may see, narrowed to `records` (a
     queryset of the list filters) and `ids` when given; ids out of scope are silently
     left out. Raises ValidationError for an unknown format or field, or past the cap;
-    otherwise writes the ExportLog and returns the file to write or stream."""
+    otherwise writes the audit entry and returns the file to write or stream."""
     _check_format(format)
     scope = access.scope_of(by)
     available = record_columns(model)
@@ -441,13 +442,17 @@ def export_calls(
     )
 
 
-def _log(by, entity, format, count, filters, ids, columns, address) -> ExportLog:
-    return ExportLog.objects.create(
-        user=by,
-        entity=entity,
-        format=format,
-        count=count,
-        filters={
+def _log(by, entity, format, count, filters, ids, columns, address) -> AuditEntry:
+    """The export in the audit log, before the first byte is sent: an export cut short is
+    still on file."""
+    return audit(
+        AuditEntry.Action.EXPORT,
+        actor=by,
+        target=f"{entity} export",
+        details={
+            "entity": entity,
+            "format": format,
+            "count": count,
             "filters": filters or {},
             "ids": ids,
             "fields": [column.key for column in columns],

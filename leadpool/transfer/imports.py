@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 from leadpool.accounts.models import User
 from leadpool.customers.models import Customer
 from leadpool.fields.services import active_fields
-from leadpool.history.models import Event, Notification
+from leadpool.history.audit import audit
+from leadpool.history.models import AuditEntry, Event, Notification
 from leadpool.history.services import notify
 from leadpool.leads.models import Lead
 from leadpool.pools import access
@@ -217,6 +218,13 @@ def start_import(
     except BaseException:
         stored.unlink(missing_ok=True)
         raise
+    audit(
+        AuditEntry.Action.IMPORT,
+        actor=by,
+        target=f"{model.entity} import {job.pk}",
+        details={"job": job.pk, "file": job.file_name, "pool": job.pool_id,
+                 "owner": job.owner_id, "dry_run": dry_run},
+    )  # fmt: skip
     if enqueue:
         from leadpool.transfer.tasks import run_import_task
 
@@ -461,6 +469,12 @@ def undo_import(*, job: ImportJob, by: User) -> ImportJob:
         job.undone_count = len(ids)
         job.undo_kept = max(job.created - len(ids), 0)
         job.save(update_fields=["status", "undone_at", "undone_count", "undo_kept"])
+        audit(
+            AuditEntry.Action.IMPORT_UNDO,
+            actor=by,
+            target=f"{job.entity} import {job.pk}",
+            details={"job": job.pk, "removed": job.undone_count, "kept": job.undo_kept},
+        )
     return job
 
 

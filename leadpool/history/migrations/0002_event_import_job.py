@@ -6,29 +6,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_rule_sweeps'),
-        ('history', '0001_initial'),
-        ('leads', '0004_rule_sweeps'),
-        ('pools', '0002_distribution_cursor'),
-        ('transfer', '0002_import_jobs'),
+        ("customers", "0004_rule_sweeps"),
+        ("history", "0001_initial"),
+        ("leads", "0004_rule_sweeps"),
+        ("pools", "0002_distribution_cursor"),
+        ("transfer", "0002_import_jobs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='event',
-            name='import_job',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='transfer.importjob'),
+            model_name="event",
+            name="import_job",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="transfer.importjob",
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('assigned', 'Assigned to you'), ('reclaimed', 'Reclaimed from you'), ('reassigned', 'Reassigned to someone else'), ('deleted', 'Deleted'), ('reclaim_warning', 'Will be reclaimed soon'), ('followup_due', 'Follow-up due'), ('pool_transferred', 'Pool handed to you'), ('imported', 'Records imported for you')], max_length=32, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("assigned", "Assigned to you"),
+                    ("reclaimed", "Reclaimed from you"),
+                    ("reassigned", "Reassigned to someone else"),
+                    ("deleted", "Deleted"),
+                    ("reclaim_warning", "Will be reclaimed soon"),
+                    ("followup_due", "Follow-up due"),
+                    ("pool_transferred", "Pool handed to you"),
+                    ("imported", "Records imported for you"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddIndex(
-            model_name='event',
-            index=models.Index(condition=models.Q(('import_job__isnull', False)), fields=['import_job', 'action'], name='event_import_job'),
+            model_name="event",
+            index=models.Index(
+                condition=models.Q(("import_job__isnull", False)),
+                fields=["import_job", "action"],
+                name="event_import_job",
+            ),
         ),
     ]

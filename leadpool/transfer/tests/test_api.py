@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from leadpool.transfer.models import ExportLog
+from leadpool.history.models import AuditEntry
 
 
 def client_for(user) -> APIClient:
@@ -37,7 +37,7 @@ def test_leads_export_as_csv_streams_the_file(rep_east, make_lead):
     assert disposition.startswith('attachment; filename="leads-')
     assert "filename*=UTF-8''leads-" in disposition
     assert read_csv(response) == [["ID", "Name"], [str(lead.pk), "'=1+1"]]
-    assert ExportLog.objects.get().count == 1
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).get().details["count"] == 1
 
 
 def test_leads_export_as_xlsx(rep_east, make_lead):
@@ -108,7 +108,7 @@ def test_past_the_cap_is_400_saying_the_cap(rep_east, make_lead, settings):
     # then
     assert response.status_code == 400
     assert "at most 1" in response.json()["errors"]["non_field_errors"][0]
-    assert ExportLog.objects.count() == 0
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).count() == 0
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_anonymous_is_401(db, url):
     response = client_for(None).get(url)
     # then
     assert response.status_code == 401
-    assert ExportLog.objects.count() == 0
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).count() == 0
 
 
 def test_the_schema_describes_the_export(admin):

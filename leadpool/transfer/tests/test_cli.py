@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
-from leadpool.transfer.models import ExportLog
+from leadpool.history.models import AuditEntry
 
 
 def test_the_command_writes_the_csv(rep_east, make_lead, tmp_path):
@@ -28,7 +28,7 @@ def test_the_command_writes_the_csv(rep_east, make_lead, tmp_path):
     # then
     with target.open(encoding="utf-8-sig", newline="") as handle:
         assert list(csv.reader(handle)) == [["Name", "Phone"], ["张三", "13800138000"]]
-    assert ExportLog.objects.get().user == rep_east
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).get().actor == rep_east
 
 
 def test_the_command_writes_xlsx_of_one_pool(pool_admin, lead_pool, make_lead, tmp_path):

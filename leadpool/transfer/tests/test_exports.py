@@ -7,10 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
+from leadpool.history.models import AuditEntry
 from leadpool.leads.models import Lead
 from leadpool.pools.models import Pool
 from leadpool.transfer import exports
-from leadpool.transfer.models import ExportLog
 from leadpool.transfer.tests.test_sanitize import PAYLOADS, SAFE
 
 
@@ -152,7 +152,7 @@ def test_an_export_past_the_cap_is_refused_saying_the_cap(rep_east, make_lead, s
         exports.export_records(by=rep_east, model=Lead)
     # then
     assert "at most 3" in refused.value.messages[0]
-    assert ExportLog.objects.count() == 0
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).count() == 0
 
 
 def test_an_export_at_the_cap_goes_through(rep_east, make_lead, settings):
@@ -241,10 +241,16 @@ def test_every_export_is_logged_with_its_row_count(rep_east, make_lead):
         by=rep_east, model=Lead, format="xlsx", filters={"source": "web"}, address="10.0.0.1"
     )
     # then
-    log = ExportLog.objects.get()
-    assert (log.user, log.entity, log.format, log.count) == (rep_east, "lead", "xlsx", 2)
-    assert log.filters["filters"] == {"source": "web"}
-    assert log.filters["fields"][:3] == ["id", "name", "company"]
+    log = AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).get()
+    details = log.details
+    assert (log.actor, details["entity"], details["format"], details["count"]) == (
+        rep_east,
+        "lead",
+        "xlsx",
+        2,
+    )
+    assert details["filters"] == {"source": "web"}
+    assert details["fields"][:3] == ["id", "name", "company"]
     assert log.address == "10.0.0.1"
     assert export.log == log
 
@@ -271,7 +277,10 @@ def test_call_records_of_chosen_leads_export_with_the_number_masked_as_on_screen
     assert row["Lead ID"] == str(pooled.pk)
     assert row["Number"] == "138****8000"
     assert row["Notes"] == '\'=HYPERLINK("x")'
-    assert ExportLog.objects.get().entity == "lead_call"
+    assert (
+        AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).get().details["entity"]
+        == "lead_call"
+    )
 
 
 # --- streaming ------------------------------------------------------------------------------
