@@ -4,6 +4,7 @@ Everything a deployment changes comes from an environment variable; nothing secr
 written here. Defaults give a working single-machine install on SQLite under ./var/.
 """
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -89,10 +90,14 @@ INSTALLED_APPS = [
     "leadpool.activity",
     "leadpool.history",
     "leadpool.transfer",
+    "leadpool.web",
+    "django_htmx",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from the app itself, so no web server setup is needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +107,7 @@ MIDDLEWARE = [
     "leadpool.history.audit.AuditAddressMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "leadpool.urls"
@@ -159,7 +165,20 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# `leadpool collectstatic` gathers files here for WhiteNoise to serve compressed.
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise also finds files in the apps' static/ folders, so `make run` and the tests
+# work without a collectstatic step (it scans them once, at start-up).
+WHITENOISE_USE_FINDERS = True
+# WhiteNoise warns at every start while STATIC_ROOT is missing (before the first
+# collectstatic): an empty folder is the honest state then. A read-only install keeps
+# the warning, rightly.
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 
 # Request bodies above this are refused before they are parsed: the API answers
 # 413 {"detail"} (core/api.py exception_handler). Uploads, which stream to disk, have

@@ -1,0 +1,48 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path, register_converter, reverse_lazy
+from django.views.generic import RedirectView
+
+from leadpool.web.kinds import KindConverter
+from leadpool.web.views import auth, convert, lists, notifications, records
+
+register_converter(KindConverter, "kind")
+
+app_name = "web"
+
+urlpatterns = [
+    path(
+        "",
+        RedirectView.as_view(pattern_name="web:records", permanent=False),
+        {"kind": "leads"},
+        name="home",
+    ),
+    path("login/", auth.ThrottledLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="web/auth/password_change.html",
+            success_url=reverse_lazy("web:password_change_done"),
+        ),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="web/auth/password_changed.html"),
+        name="password_change_done",
+    ),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("leads/<int:pk>/convert/", convert.lead_convert, name="lead_convert"),
+    path("<kind:kind>/", lists.record_list, name="records"),
+    path("<kind:kind>/all/", lists.record_list, {"where": "all"}, name="records_all"),
+    path("<kind:kind>/pools/", lists.pool_list, name="pools"),
+    path("<kind:kind>/pools/<int:pool_id>/", lists.record_list, {"where": "pool"}, name="pool"),
+    path("<kind:kind>/recycle-bin/", lists.record_list, {"where": "bin"}, name="recycle_bin"),
+    path("<kind:kind>/batch/", lists.batch_action, name="batch"),
+    path("<kind:kind>/new/", records.record_create, name="record_create"),
+    path("<kind:kind>/duplicates/", records.duplicate_check, name="duplicates"),
+    path("<kind:kind>/<int:pk>/", records.record_detail, name="record"),
+    path("<kind:kind>/<int:pk>/edit/", records.record_edit, name="record_edit"),
+    path("<kind:kind>/<int:pk>/followups/", records.followup_add, name="followup_add"),
+]
