@@ -193,3 +193,10 @@ def test_an_xml_entity_bomb_is_refused(rep_east, tmp_path):
     with pytest.raises(imports.ValidationError) as error:
         run(rep_east, path)
     assert error.value.message_dict["file"]
+
+
+def test_openpyxl_parses_xml_through_defusedxml():
+    # openpyxl picks defusedxml up at import when it is installed (a dependency of ours).
+    from openpyxl.xml import DEFUSEDXML
+
+    assert DEFUSEDXML is True

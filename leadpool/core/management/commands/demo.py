@@ -56,7 +56,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 build_demo(password=password, leads=leads, customers=customers, seed=seed)
             self.stdout.write(self.style.SUCCESS(f"Created the demo organisation ({leads} leads)."))
-        self.stdout.write(f"Log in at /admin/ with any of these users; password: {password}")
+        self.stdout.write(f"Log in at / (the web UI) with any of these users; password: {password}")
         for user in User.objects.order_by("role", "username"):
             self.stdout.write(f"  {user.username:<14} {user.get_role_display():<14} {user}")
 
