@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from leadpool.accounts.api import DepartmentViewSet, TokenView, UserViewSet
+from leadpool.capture.api import DueFollowUpsView, LeadFormViewSet
 from leadpool.customers.api import (
     ContactViewSet,
     CustomerViewSet,
@@ -35,11 +36,13 @@ router.register("field-mappings", MappingViewSet, basename="field-mapping")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("imports", ImportViewSet, basename="import")
 router.register("audit", AuditViewSet, basename="audit")
+router.register("forms", LeadFormViewSet, basename="form")
 
 urlpatterns = [
     path("auth/token", TokenView.as_view(), name="auth-token"),
     path("duplicates", DuplicatesView.as_view(), name="duplicates"),
     path("rules/run", RulesRunView.as_view(), name="rules-run"),
+    path("followups/due", DueFollowUpsView.as_view(), name="followups-due"),
     # Exports before the router, so no record route can ever shadow them.
     path("leads/export", LeadExportView.as_view(), name="lead-export"),
     path("leads/calls/export", LeadCallsExportView.as_view(), name="lead-calls-export"),

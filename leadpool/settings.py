@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "leadpool.activity",
     "leadpool.history",
     "leadpool.transfer",
+    "leadpool.capture",
     "leadpool.web",
     "django_htmx",
 ]
@@ -221,7 +222,12 @@ LEADPOOL_RATES = {
     "login_ip": os.environ.get("LEADPOOL_RATE_LOGIN_IP", "30/minute"),
     "login_username": os.environ.get("LEADPOOL_RATE_LOGIN_USERNAME", "10/minute"),
     "write": os.environ.get("LEADPOOL_RATE_WRITE", "300/minute"),
+    # Public web-to-lead form submissions (leadpool/capture), per client IP and per form.
+    "form_ip": os.environ.get("LEADPOOL_RATE_FORM_IP", "20/minute"),
+    "form": os.environ.get("LEADPOOL_RATE_FORM", "600/hour"),
 }
+# A web form submitted sooner than this after its page was served is a bot's: dropped.
+LEADPOOL_FORM_MIN_SECONDS = env_int("LEADPOOL_FORM_MIN_SECONDS", 3)
 SPECTACULAR_SETTINGS = {
     "TITLE": "LeadPool API",
     "DESCRIPTION": "Leads, customers and the pools that share them.",

@@ -8,6 +8,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
+    # Public web-to-lead forms: no login, embeddable (leadpool/capture/views.py).
+    path("forms/", include("leadpool.capture.urls")),
     path("", include("leadpool.web.urls")),
 ]
 
