@@ -267,6 +267,8 @@ LEADPOOL_EXPORT_CAP = env_int("LEADPOOL_EXPORT_CAP", 2000)
 LEADPOOL_IMPORT_DIR = Path(os.environ.get("LEADPOOL_IMPORT_DIR", VAR_DIR / "imports")).resolve()
 # The largest file an import takes (bytes); a million-row CSV is about 100 MB.
 LEADPOOL_IMPORT_MAX_BYTES = env_int("LEADPOOL_IMPORT_MAX_BYTES", 300 * 1024**2)
+# Days an uploaded file waits for a worker before its import fails and the file goes.
+LEADPOOL_IMPORT_RETENTION_DAYS = env_int("LEADPOOL_IMPORT_RETENTION_DAYS", 7)
 
 # Served over HTTPS (directly or behind a proxy that sets X-Forwarded-Proto): secure
 # cookies, a redirect from http, and HSTS. `SECURE_COOKIES` is the older name.

@@ -402,6 +402,30 @@ def _fail(job: ImportJob, reason: str) -> None:
         stored_path(job).unlink(missing_ok=True)
 
 
+def expire_uploads(now: datetime.datetime | None = None) -> int:
+    """Delete uploads nobody will import: jobs still unfinished LEADPOOL_IMPORT_RETENTION_DAYS
+    after they were created fail with the reason, and files under LEADPOOL_IMPORT_DIR that
+    no job names (left by a crash between saving the file and creating the job) go after a
+    day. Answers how many files were deleted."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.LEADPOOL_IMPORT_RETENTION_DAYS)
+    deleted = 0
+    for job in ImportJob.objects.filter(
+        status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING), created_at__lt=cutoff
+    ):
+        _fail(job, _("No worker ran this import in time; upload the file again."))
+        deleted += 1
+    folder = Path(settings.LEADPOOL_IMPORT_DIR)
+    if folder.is_dir():
+        named = set(ImportJob.objects.exclude(stored_file="").values_list("stored_file", flat=True))
+        stale = (now - datetime.timedelta(days=1)).timestamp()
+        for path in folder.glob("*.upload"):
+            if path.name not in named and path.stat().st_mtime < stale:
+                path.unlink(missing_ok=True)
+                deleted += 1
+    return deleted
+
+
 def stalled_jobs() -> QuerySet:
     """Jobs a worker should take up: queued ones, and running ones whose worker died."""
     cutoff = timezone.now() - STALLED_AFTER

@@ -3,7 +3,7 @@
 from django_tasks import task
 
 from leadpool.pools.tasks import stop_requested
-from leadpool.transfer.imports import run_import, stalled_jobs
+from leadpool.transfer.imports import expire_uploads, run_import, stalled_jobs
 
 
 @task()
@@ -14,7 +14,9 @@ def run_import_task(job_id: int) -> dict | None:
 
 
 def requeue_stalled_imports() -> int:
-    """Queue again the jobs whose worker died mid-run; they carry on from their checkpoint."""
+    """Queue again the jobs whose worker died mid-run (they carry on from their checkpoint),
+    and delete the uploads of jobs that will never run."""
+    expire_uploads()
     count = 0
     for job_id in stalled_jobs().values_list("pk", flat=True):
         run_import_task.enqueue(job_id)

@@ -2,6 +2,8 @@
 
 import datetime
 import io
+import os
+import time
 
 import pytest
 from django.core.management import call_command
@@ -60,3 +62,18 @@ def test_a_job_whose_worker_died_carries_on_from_its_last_batch(rep_east, tmp_pa
     assert (job.status, job.processed, job.created) == ("done", 10, 10)
     assert Lead.objects.count() == 10
     assert Event.objects.filter(import_job=job, action=Event.Action.IMPORT).count() == 10
+
+
+def test_uploads_nobody_imports_are_deleted_after_their_retention(rep_east, tmp_path, import_dir):
+    job = start(rep_east, tmp_path, enqueue=False)
+    stored = imports.stored_path(job)
+    orphan = import_dir / "0123abcd.upload"
+    orphan.write_bytes(b"left by a crash")
+    assert imports.expire_uploads() == 0  # young: kept
+    two_days = time.time() - 2 * 86400
+    os.utime(orphan, (two_days, two_days))
+    later = timezone.now() + datetime.timedelta(days=8)
+    assert imports.expire_uploads(now=later) == 2
+    job.refresh_from_db()
+    assert job.status == "failed" and "upload the file again" in job.error
+    assert not stored.exists() and not orphan.exists()
