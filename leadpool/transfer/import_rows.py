@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -137,7 +138,16 @@ class BatchPlanner:
         self.dry_run_seen: set[int] | None = set() if dry_run else None
 
     def plan(self, rows: list[tuple[int, list[str]]]) -> list[RowPlan]:
-        plans = [self._clean(row, cells) for row, cells in rows]
+        return self.resolve_duplicates(self.validate(rows))
+
+    def validate(self, rows: list[tuple[int, list[str]]]) -> list[RowPlan]:
+        """Each row checked by the rules of manual entry. No database access, so it may
+        run in another thread, one batch ahead of the writing (imports.py)."""
+        return [self._clean(row, cells) for row, cells in rows]
+
+    def resolve_duplicates(self, plans: list[RowPlan]) -> list[RowPlan]:
+        """Sort out the valid rows' duplicates, within the batch and on file. Run it once
+        the batches before are on file, so a duplicate of an earlier row is found there."""
         valid = [plan for plan in plans if plan.outcome == "create"]
         on_file = self._on_file(valid)
         first_in_batch: dict[str, RowPlan] = {}
@@ -176,19 +186,35 @@ class BatchPlanner:
         for plan in plans:
             for key in match_keys(plan.cleaned, self.match_on):
                 (phones if key.startswith("p:") else emails).add(key[2:])
+        if not phones and not emails:
+            return {}
+        found: dict[str, dict] = {}
+        for record in self._records_with(sorted(phones), sorted(emails)):
+            for key in match_keys(record, self.match_on):
+                found.setdefault(key, record)
+        return found
+
+    def _records_with(self, phones: list[str], emails: list[str]) -> Iterable[dict]:
+        """Live records holding any of these normalised phones or e-mails, lowest id first."""
+        columns = ("id", "phone_normalized", "other_phone_normalized", "email_normalized")
+        if connection.vendor == "postgresql":
+            # Three array parameters rather than thousands of IN (…) placeholders: the
+            # statement plans in a fraction of the time (bench/README.md).
+            table = connection.ops.quote_name(self.model._meta.db_table)
+            sql = (
+                f"SELECT {', '.join(columns)} FROM {table} WHERE deleted_at IS NULL AND ("  # noqa: S608
+                "phone_normalized = ANY(%s::varchar[]) OR other_phone_normalized = "
+                "ANY(%s::varchar[]) OR email_normalized = ANY(%s::varchar[])) ORDER BY id"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [phones, phones, emails])
+                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
         condition = Q()
         if phones:
             condition |= Q(phone_normalized__in=phones) | Q(other_phone_normalized__in=phones)
         if emails:
             condition |= Q(email_normalized__in=emails)
-        if not condition:
-            return {}
-        found: dict[str, dict] = {}
-        columns = ("id", "phone_normalized", "other_phone_normalized", "email_normalized")
-        for record in self.model.objects.alive().filter(condition).order_by("id").values(*columns):
-            for key in match_keys(record, self.match_on):
-                found.setdefault(key, record)
-        return found
+        return self.model.objects.alive().filter(condition).order_by("id").values(*columns)
 
     def _in_batch_duplicate(self, plan: RowPlan, earlier: RowPlan, keys: list[str]) -> None:
         key = next(key for key in keys if key in match_keys(earlier.cleaned, self.match_on))

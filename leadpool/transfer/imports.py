@@ -11,6 +11,7 @@ import datetime
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leadpool.accounts.models import User
@@ -361,14 +362,36 @@ def _run(job: ImportJob, *, progress, should_stop) -> None:
         dry_run=job.dry_run,
     )
     writer = BatchWriter(job=job, model=model, scope=scope)
-    for batch in _batches(table, after=job.resume_after_row):
-        if should_stop is not None and should_stop():
-            return  # left running; the next worker carries on from the checkpoint
-        writer.write(planner.plan(batch))
-        job.refresh_from_db()
-        if progress is not None:
-            progress(job)
+    # Validation is Python's work and writing mostly the database's: the next batch is
+    # validated in a second thread while this one is written, so both cores work.
+    # Duplicates are sorted out only once the batch before is on file.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-validate") as ahead:
+        batches = _batches(table, after=job.resume_after_row)
+        upcoming = _validate_next(ahead, planner, batches)
+        while upcoming is not None:
+            plans = upcoming.result()
+            if should_stop is not None and should_stop():
+                return  # left running; the next worker carries on from the checkpoint
+            upcoming = _validate_next(ahead, planner, batches)
+            writer.write(planner.resolve_duplicates(plans))
+            job.refresh_from_db()
+            if progress is not None:
+                progress(job)
     _finish(job)
+
+
+def _validate_next(pool: ThreadPoolExecutor, planner: BatchPlanner, batches) -> Future | None:
+    batch = next(batches, None)
+    if batch is None:
+        return None
+    language = translation.get_language()
+
+    def validate():
+        # Messages in the language the job runs in (translations are per thread).
+        with translation.override(language):
+            return planner.validate(batch)
+
+    return pool.submit(validate)
 
 
 def _batches(table: Table, *, after: int) -> Iterator[list[tuple[int, list[str]]]]:
