@@ -3,9 +3,13 @@ judge it, and their errors land on the fields they name."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from leadpool.activity.models import FollowUp
+from leadpool.activity.models import CallRecord, FollowUp
+from leadpool.fields.models import CustomField
+from leadpool.fields.services import active_fields
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 RECORD_FIELDS = (
@@ -41,6 +45,10 @@ class RecordForm(forms.Form):
 
     def __init__(self, *args, model, record=None, pools=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.custom_fields = active_fields(model.entity)
+        for key, custom in self.custom_fields.items():
+            # Named as the services name their errors ("custom.level"), so they land here.
+            self.fields[CUSTOM_PREFIX + key] = custom_form_field(custom)
         for name in ("phone", "other_phone", "email", "company", "name"):
             # Typing here asks for a live duplicate check (htmx, see form.html).
             self.fields[name].widget.attrs["data-duplicate-check"] = name
@@ -67,6 +75,11 @@ class RecordForm(forms.Form):
         if "status" in self.fields and self.cleaned_data.get("status"):
             data["status"] = self.cleaned_data["status"]
         data["next_followup_at"] = self.cleaned_data.get("next_followup_at")
+        if self.custom_fields:
+            # Raw values: fields/services.py converts and checks them, as for the API.
+            data["custom"] = {
+                key: self.cleaned_data.get(CUSTOM_PREFIX + key) for key in self.custom_fields
+            }
         return data
 
     def add_service_errors(self, error: ValidationError) -> None:
@@ -75,6 +88,52 @@ class RecordForm(forms.Form):
             target = field if field in self.fields else None
             for message in messages:
                 self.add_error(target, message)
+
+
+CUSTOM_PREFIX = "custom."
+
+
+def custom_form_field(custom: CustomField) -> forms.Field:
+    """A form field for a custom field (自定义字段): the widget fits its type; the value is
+    left as typed, for the service to judge."""
+    types = CustomField.Type
+    options = {"label": custom.label, "required": False}
+    if custom.type == types.CHOICE:
+        return forms.ChoiceField(choices=[("", "—"), *((c, c) for c in custom.choices)], **options)
+    if custom.type == types.MULTI_CHOICE:
+        return forms.MultipleChoiceField(
+            choices=[(c, c) for c in custom.choices],
+            widget=forms.CheckboxSelectMultiple(attrs={"class": "choices-box"}),
+            **options,
+        )
+    if custom.type == types.BOOLEAN:
+        return forms.ChoiceField(
+            choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))], **options
+        )
+    widgets = {
+        types.LONG_TEXT: forms.Textarea(attrs={"rows": 3}),
+        types.NUMBER: forms.TextInput(attrs={"inputmode": "decimal"}),
+        types.DATE: forms.DateInput(attrs={"type": "date"}),
+        types.DATETIME: forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        types.PHONE: forms.TextInput(attrs={"type": "tel"}),
+        types.EMAIL: forms.TextInput(attrs={"type": "email"}),
+        types.URL: forms.TextInput(attrs={"type": "url"}),
+    }
+    return forms.CharField(widget=widgets.get(custom.type, forms.TextInput()), **options)
+
+
+def custom_initial(record) -> dict:
+    """The record's custom values as the form shows them."""
+    initial = {}
+    for key, value in (record.custom or {}).items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, str) and "T" in value and value[:4].isdigit():
+            moment = parse_datetime(value)
+            if moment is not None:  # a datetime field: local time for the browser's input
+                value = timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+        initial[CUSTOM_PREFIX + key] = value
+    return initial
 
 
 class FollowUpForm(forms.Form):
@@ -151,3 +210,27 @@ class ConvertForm(forms.Form):
             target = self.ERROR_FIELDS.get(key)
             for message in messages:
                 self.add_error(target, message)
+
+
+class CallForm(forms.Form):
+    number = forms.CharField(label=_("Number"), required=False)
+    direction = forms.ChoiceField(label=_("Direction"), choices=CallRecord.Direction.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CallRecord.Outcome.choices)
+    started_at = forms.DateTimeField(label=_("Started"), widget=DATETIME_INPUT)
+    duration_seconds = forms.IntegerField(
+        label=_("Duration (seconds)"), required=False, min_value=0, initial=0
+    )
+    recording_url = forms.CharField(label=_("Recording link"), required=False)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def service_arguments(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["duration_seconds"] = data["duration_seconds"] or 0
+        return data
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        for field, messages in error.message_dict.items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)

@@ -14,6 +14,8 @@ from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from leadpool.fields.models import CustomField
+from leadpool.fields.services import active_fields
 from leadpool.pools import access
 from leadpool.pools.api import filter_records
 
@@ -54,6 +56,12 @@ def matching(user, model, *, where: str, pool, params, scope: access.Scope):
 def filtered(queryset: QuerySet, params, model, *, scope: access.Scope, pool=None):
     """The queryset narrowed by the request's filters; bad filters come back as errors."""
     chosen = {name: params.get(name, "").strip() for name in FILTERS if params.get(name)}
+    # Custom fields filter by equality ("custom.level=A"), as the API's lists do.
+    chosen |= {
+        name: value.strip()
+        for name, value in params.items()
+        if name.startswith("custom.") and value.strip()
+    }
     if pool is not None:
         chosen["pool"] = str(pool.pk)
     try:
@@ -122,3 +130,22 @@ def _decode(cursor: str | None, column: str):
     elif "\x00" in value:
         return None
     return value, pk
+
+
+def custom_filters(model, params) -> list[dict]:
+    """The list filters of the custom fields (自定义字段) that can be filtered on: a choice
+    list for choices and yes/no, a text box (exact value) for the rest."""
+    shown = []
+    for key, custom in active_fields(model.entity).items():
+        if custom.type in (CustomField.Type.LONG_TEXT, CustomField.Type.DATETIME):
+            continue  # equality on these means nothing to a person
+        choices = None
+        if custom.type in (CustomField.Type.CHOICE, CustomField.Type.MULTI_CHOICE):
+            choices = [(choice, choice) for choice in custom.choices]
+        elif custom.type == CustomField.Type.BOOLEAN:
+            choices = [("true", _("Yes")), ("false", _("No"))]
+        name = f"custom.{key}"
+        shown.append(
+            {"name": name, "label": custom.label, "choices": choices, "value": params.get(name, "")}
+        )
+    return shown

@@ -1,21 +1,27 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter, reverse_lazy
-from django.views.generic import RedirectView
 
 from leadpool.web.kinds import KindConverter
-from leadpool.web.views import auth, convert, lists, notifications, records
+from leadpool.web.views import (
+    auth,
+    convert,
+    dashboard,
+    exports,
+    imports,
+    lists,
+    notifications,
+    pool_settings,
+    records,
+)
 
 register_converter(KindConverter, "kind")
 
 app_name = "web"
 
 urlpatterns = [
-    path(
-        "",
-        RedirectView.as_view(pattern_name="web:records", permanent=False),
-        {"kind": "leads"},
-        name="home",
-    ),
+    path("", dashboard.home, name="home"),
+    path("dashboard/", dashboard.dashboard_page, name="dashboard"),
+    path("dashboard/<kind:kind>/", dashboard.dashboard_page, name="dashboard_kind"),
     path("login/", auth.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -33,6 +39,16 @@ urlpatterns = [
     ),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications_read"),
+    path("imports/", imports.import_list, name="imports"),
+    path("imports/new/", imports.import_upload, name="import_upload"),
+    path("imports/new/<str:token>/", imports.import_preview, name="import_preview"),
+    path("imports/<int:pk>/", imports.import_job, name="import_job"),
+    path("imports/<int:pk>/errors/", imports.import_errors, name="import_errors"),
+    path("imports/<int:pk>/undo/", imports.import_undo, name="import_undo"),
+    path("settings/pools/", pool_settings.pool_settings_list, name="pool_settings_list"),
+    path("settings/pools/new/", pool_settings.pool_settings_create, name="pool_settings_create"),
+    path("settings/pools/<int:pk>/", pool_settings.pool_settings_edit, name="pool_settings"),
+    path("settings/pools/<int:pk>/transfer/", pool_settings.pool_transfer, name="pool_transfer"),
     path("leads/<int:pk>/convert/", convert.lead_convert, name="lead_convert"),
     path("<kind:kind>/", lists.record_list, name="records"),
     path("<kind:kind>/all/", lists.record_list, {"where": "all"}, name="records_all"),
@@ -40,9 +56,17 @@ urlpatterns = [
     path("<kind:kind>/pools/<int:pool_id>/", lists.record_list, {"where": "pool"}, name="pool"),
     path("<kind:kind>/recycle-bin/", lists.record_list, {"where": "bin"}, name="recycle_bin"),
     path("<kind:kind>/batch/", lists.batch_action, name="batch"),
+    path("<kind:kind>/export/", exports.export_start, name="export"),
+    path("<kind:kind>/export/<str:token>/", exports.export_file, name="export_file"),
     path("<kind:kind>/new/", records.record_create, name="record_create"),
     path("<kind:kind>/duplicates/", records.duplicate_check, name="duplicates"),
     path("<kind:kind>/<int:pk>/", records.record_detail, name="record"),
     path("<kind:kind>/<int:pk>/edit/", records.record_edit, name="record_edit"),
     path("<kind:kind>/<int:pk>/followups/", records.followup_add, name="followup_add"),
+    path("<kind:kind>/<int:pk>/calls/", records.call_add, name="call_add"),
+    path(
+        "<kind:kind>/<int:pk>/collaborators/",
+        records.collaborators_set,
+        name="collaborators",
+    ),
 ]

@@ -23,3 +23,11 @@ def query_with(context, **changes) -> str:
         if value not in (None, ""):
             params[name] = value
     return "?" + urlencode(sorted(params.lists()), doseq=True) if params else "?"
+
+
+@register.simple_tag
+def administers_pools(user) -> bool:
+    """Whether the navigation offers pool settings: system admins and pool admins."""
+    if not user.is_authenticated:
+        return False
+    return user.is_system_admin or user.administered_pools.exists()

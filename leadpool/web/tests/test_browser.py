@@ -5,16 +5,15 @@ Skipped, with the reason, where /usr/bin/chromium is missing (`.ci/run` installs
 Screenshots of the main pages at desktop and phone widths go to test-artifacts/.
 """
 
-import os
 from pathlib import Path
 
 import pytest
-from django.test import Client
 
-CHROMIUM = Path("/usr/bin/chromium")
+# The session's browser and the `open_page` fixture live in conftest.py, so that every
+# browser test module shares one Chromium.
+from leadpool.web.tests.conftest import CHROMIUM, DESKTOP, PHONE
+
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 
 pytestmark = [
     pytest.mark.skipif(
@@ -25,55 +24,6 @@ pytestmark = [
     # The live server reads what the test wrote: it must be committed.
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API keeps an event loop in this thread, and Django refuses ORM
-    # calls from a thread with a running loop. Here it is safe: the loop only drives the
-    # browser, and the tests' own queries run between its steps.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_api.sync_playwright().start()
-    # --no-sandbox: CI runs as root in a container, where Chromium's sandbox cannot start.
-    chromium = playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
-    )
-    yield chromium
-    chromium.close()
-    playwright.stop()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def open_page(browser, live_server):
-    """open_page(user, viewport=PHONE) → a page logged in as `user` (None: logged out)."""
-    contexts = []
-
-    def open_as(user=None, *, viewport=DESKTOP):
-        context = browser.new_context(viewport=viewport, locale="en-US", base_url=live_server.url)
-        contexts.append(context)
-        if user is not None:
-            # Logging in through the form is tested once; elsewhere, a session cookie.
-            client = Client()
-            client.force_login(user)
-            session = client.cookies["sessionid"].value
-            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        return page
-
-    yield open_as
-    for context in contexts:
-        # Let requests in flight (the list reloading after a batch) finish first: the
-        # live server would otherwise still be in them while the database is flushed.
-        for page in context.pages:
-            page.wait_for_load_state("networkidle")
-        context.close()
 
 
 def shot(page, name: str) -> None:
@@ -295,3 +245,140 @@ def test_the_create_form_warns_of_a_duplicate_as_one_types(open_page, rep_east, 
     # then
     page.locator("#duplicates").get_by_text("Already Here").wait_for()
     shot(page, "new-lead-duplicate")
+
+
+GBK_CSV = "姓名,联络方式,公司名称,备注\r\n张伟,13800138000,华东机械,老客户\r\n李娜,12345,,\r\n"
+
+
+def upload_gbk(page, *, pool=None) -> None:
+    """The wizard's first step, through the form."""
+    page.goto("/imports/new/")
+    page.locator("input[name=file]").set_input_files(
+        files=[{"name": "线索.csv", "mimeType": "text/csv", "buffer": GBK_CSV.encode("gbk")}]
+    )
+    if pool is not None:
+        page.get_by_label("Into the pool").select_option(str(pool.pk))
+    page.get_by_role("button", name="Upload and preview").click()
+    page.get_by_role("heading", name="Match the columns").wait_for()
+
+
+@pytest.fixture
+def immediate_tasks(settings):
+    # No worker here: a queued import runs as soon as the request that queued it commits.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+def test_import_a_gbk_csv_with_a_corrected_mapping(
+    open_page, pool_admin, lead_pool, immediate_tasks
+):
+    # given
+    from leadpool.leads.models import Lead
+
+    page = open_page(pool_admin)
+    upload_gbk(page, pool=lead_pool)
+    assert page.get_by_text("GB18030").is_visible()
+    # when the phone column, not recognised, is matched by hand, and a dry run made
+    page.get_by_label("联络方式").select_option("phone")
+    page.get_by_role("button", name="Dry run", exact=True).click()
+    page.get_by_text("Would be created").wait_for()
+    assert Lead.objects.count() == 0
+    # then the import for real goes in, and its error file has the bad row and why
+    page.get_by_role("button", name="Import for real").click()
+    page.get_by_text("Undo this import").wait_for()
+    lead = Lead.objects.get()
+    assert (lead.name, lead.phone, lead.pool) == ("张伟", "13800138000", lead_pool)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the rows not imported (CSV)").click()
+    text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert "李娜" in text and "12345" in text
+
+
+def test_export_the_ticked_leads(open_page, rep_east, make_lead):
+    # given
+    wanted = make_lead(name="Export Me", company="Acme", owner=rep_east)
+    make_lead(name="Leave Me", owner=rep_east)
+    page = open_page(rep_east)
+    page.goto("/leads/")
+    # when
+    tick(page, wanted)
+    page.locator("summary", has_text="Export").click()
+    shot(page, "export-dialog")
+    with page.expect_download() as download:
+        page.locator("details[open] button[value=export]").click()
+    # then
+    text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert "Export Me" in text
+    assert "Leave Me" not in text
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_screenshots_of_the_dashboard_imports_and_pool_settings(
+    open_page, viewport, admin, rep_east, lead_pool, make_lead
+):
+    # given
+    lead_pool.reclaim_warning_days = 3
+    lead_pool.save()
+    from django.utils import timezone
+
+    for number in range(4):
+        make_lead(name=f"Waiting {number}", pool=lead_pool)
+    make_lead(name="Held", pool=lead_pool, owner=rep_east, reclaim_at=timezone.now())
+    make_lead(name="Due", owner=rep_east, next_followup_at=timezone.now())
+    page = open_page(admin, viewport=viewport)
+    pages = {
+        "dashboard": "/dashboard/",
+        "imports": "/imports/",
+        "pool-settings": "/settings/pools/",
+        "pool-settings-edit": f"/settings/pools/{lead_pool.pk}/",
+        "pool-transfer": f"/settings/pools/{lead_pool.pk}/transfer/",
+    }
+    for name, url in pages.items():
+        # when
+        page.goto(url)
+        shot(page, name)
+        # then nothing is wider than the screen
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
+    page.goto("/imports/new/")
+    shot(page, "import-upload")
+    upload_gbk(page)
+    shot(page, "import-preview")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_the_progress_bar_follows_a_queued_import_until_it_ends(open_page, rep_east):
+    # given an import queued for a worker (none runs here)
+    from leadpool.transfer.imports import run_import
+    from leadpool.transfer.models import ImportJob
+
+    page = open_page(rep_east, viewport=PHONE)
+    upload_gbk(page)
+    page.get_by_label("联络方式").select_option("phone")
+    page.get_by_role("button", name="Import now, without a dry run").click()
+    page.get_by_text("Waiting for a worker to read the file…").wait_for()
+    shot(page, "import-queued")
+    # when the worker runs it
+    run_import(ImportJob.objects.get().pk)
+    # then the page, polling, shows the summary without a reload
+    page.get_by_text("Undo this import").wait_for()
+    assert page.locator("progress.import-progress").get_attribute("value") == "100"
+    assert page.locator("#import-job[hx-trigger]").count() == 0
+    shot(page, "import-done")
+
+
+def test_log_a_call_on_the_record_page(open_page, rep_east, make_lead):
+    # given
+    lead = make_lead(name="Chen Yi", owner=rep_east)
+    page = open_page(rep_east, viewport=PHONE)
+    page.goto(f"/leads/{lead.pk}/")
+    # when
+    page.locator("summary", has_text="Log a call").click()
+    page.get_by_label("Outcome").select_option("answered")
+    page.get_by_label("Duration (seconds)").fill("120")
+    page.locator("#calls").get_by_label("Notes").fill("Asked for a catalogue")
+    page.get_by_role("button", name="Save the call").click()
+    # then the calls list shows it without leaving the page
+    page.locator("#calls .timeline").get_by_text("Asked for a catalogue").wait_for()
+    shot(page, "lead-call-logged")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    lead.refresh_from_db()
+    assert lead.status == "following"

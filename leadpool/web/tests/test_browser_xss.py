@@ -4,15 +4,16 @@ it, in a real browser. Nothing runs: the markup is text."""
 from leadpool.history.models import Notification
 from leadpool.history.services import notify
 
-# The browser fixtures and marks of the main browser tests (one Chromium per session).
-from leadpool.web.tests.test_browser import browser, open_page, pytestmark  # noqa: F401, F811
+# The marks of the main browser tests; their browser fixtures are in conftest.py (one
+# Chromium per session).
+from leadpool.web.tests.test_browser import pytestmark  # noqa: F401
 
 PAYLOAD = '<img src=x onerror="window.__xss = (window.__xss || 0) + 1">'
 SCRIPT = "<script>window.__xss = (window.__xss || 0) + 1</script>"
 
 
 def test_markup_in_a_lead_never_runs_on_any_page(
-    open_page,  # noqa: F811 - the imported fixture
+    open_page,
     rep_east,
     pool_admin,
     lead_pool,

@@ -58,3 +58,49 @@ def test_batch_summaries_escape_record_names(client_for, member, hostile_lead):
     )
     # then
     assert "<script>alert" not in response.content.decode()
+
+
+def test_the_new_pages_escape_stored_scripts(client_for, admin, hostile_lead, lead_pool):
+    # given a hostile pool name, custom field label, call note, due follow-up and import file
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from leadpool.activity.models import CallRecord
+    from leadpool.fields.models import CustomField
+
+    lead_pool.name = SCRIPT
+    lead_pool.save()
+    CustomField.objects.create(entity="lead", key="hostile", label=SCRIPT, type="text")
+    CallRecord.objects.create(
+        lead=hostile_lead, author=admin, number="1", started_at=timezone.now(), notes=SCRIPT
+    )
+    hostile_lead.next_followup_at = timezone.now()
+    hostile_lead.save()
+    client = client_for(admin)
+    upload = client.post(
+        reverse("web:import_upload"),
+        {
+            "file": SimpleUploadedFile(
+                f"{SCRIPT}.csv", f"姓名,{SCRIPT}\r\n{SCRIPT},x\r\n".encode()
+            ),
+            "entity": "lead",
+            "dedupe": "skip",
+            "match_on": ["phone"],
+        },
+    )
+    pages = [
+        reverse("web:dashboard"),
+        reverse("web:pool_settings_list"),
+        reverse("web:pool_settings", args=[lead_pool.pk]),
+        reverse("web:pool_transfer", args=[lead_pool.pk]),
+        reverse("web:record", args=["leads", hostile_lead.pk]),
+        reverse("web:record_create", args=["leads"]),
+        reverse("web:records", args=["leads"]),
+        upload["Location"],
+    ]
+    for url in pages:
+        # when
+        page = client.get(url).content.decode()
+        # then
+        assert "<script>alert" not in page, url
+        assert "&lt;script&gt;alert" in page, url

@@ -14,6 +14,11 @@ from django.urls import reverse
         ("web:record_create", ["leads"]),
         ("web:notifications", []),
         ("web:password_change", []),
+        ("web:dashboard", []),
+        ("web:dashboard_kind", ["customers"]),
+        ("web:imports", []),
+        ("web:import_upload", []),
+        ("web:pool_settings_list", []),
     ],
 )
 def test_every_page_renders_for_a_logged_in_user(client_for, pool_admin, lead_pool, name, args):

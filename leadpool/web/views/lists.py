@@ -14,6 +14,7 @@ from leadpool.pools.models import Pool
 from leadpool.pools.serializers import MAX_BATCH
 from leadpool.web import batch, listing
 from leadpool.web.views.common import login_required, safe_next
+from leadpool.web.views.exports import export_columns
 
 
 @login_required
@@ -46,6 +47,7 @@ def record_list(request, kind, where="mine", pool_id=None):
         "sorts": [(key, label) for key, (_c, _d, label) in listing.SORTS.items()],
         "statuses": model.Status.choices,
         "filters": {name: request.GET.get(name, "") for name in listing.FILTERS},
+        "custom_filters": listing.custom_filters(model, request.GET),
         "is_first_page": not request.GET.get("cursor"),
     }
     if request.htmx and request.htmx.target == "results":
@@ -84,6 +86,8 @@ def _batch_choices(user, scope: access.Scope, kind, where: str, pool) -> dict:
     reasons = sorted({r for p in ([pool] if pool else own_pools) for r in p.return_reasons})
     return {
         "actions": [(name, batch.ACTIONS[name]) for name in actions],
+        # The export dialog: every list of live records offers it.
+        "export_columns": export_columns(model) if where != "bin" else [],
         "users": User.objects.filter(is_active=True) if administers else User.objects.none(),
         "assign_pools": pools_of_kind,
         "own_pools": own_pools,

@@ -5,16 +5,27 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadpool.accounts.models import User
-from leadpool.activity.services import add_followup
+from leadpool.activity.services import add_followup, log_call
+from leadpool.fields.services import active_fields
 from leadpool.pools import access, records
 from leadpool.pools.duplicates import find_duplicates
 from leadpool.pools.models import Pool
+from leadpool.pools.rules import mask_phone
 from leadpool.web import batch
-from leadpool.web.forms import RECORD_FIELDS, FollowUpForm, RecordForm
+from leadpool.web.forms import (
+    RECORD_FIELDS,
+    CallForm,
+    FollowUpForm,
+    RecordForm,
+    custom_initial,
+)
 from leadpool.web.views.common import login_required
 
 TIMELINE_LENGTH = 50
@@ -51,19 +62,70 @@ def _timeline(record):
     return followups.select_related("author")[:TIMELINE_LENGTH]
 
 
-def _detail_context(request, kind, record, followup_form=None) -> dict:
+def _calls(scope: access.Scope, record) -> list:
+    """The record's calls, their numbers shown as the record's contact details are: a
+    pool that hides phones until claimed hides them in the call list too."""
+    visibility = access.contact_visibility(scope, record)
+    calls = list(
+        record.calls.select_related("author").order_by("-started_at", "-pk")[:TIMELINE_LENGTH]
+    )
+    for call in calls:
+        if visibility == "visible":
+            call.shown_number = call.number
+        elif visibility == "masked" and call.number:
+            call.shown_number = mask_phone(call.number)
+        else:
+            call.shown_number = ""
+    return calls
+
+
+def _custom_values(record) -> list[tuple[str, str]]:
+    """The record's custom fields (自定义字段) as the details list shows them."""
+    shown = []
+    for key, custom in active_fields(record.entity).items():
+        value = (record.custom or {}).get(key)
+        if isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif value is not None and custom.type == custom.Type.DATETIME:
+            moment = parse_datetime(str(value))
+            value = (
+                date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+                if moment
+                else value
+            )
+        shown.append((custom.label, "" if value is None else str(value)))
+    return shown
+
+
+def _call_form(record, contact: dict) -> CallForm:
+    return CallForm(initial={"number": contact["phone"], "started_at": timezone.localtime()})
+
+
+def _detail_context(request, kind, record, followup_form=None, call_form=None) -> dict:
     scope = access.scope_of(request.user)
     actions = available_actions(scope, record)
+    contact = access.contact_details(scope, record)
     history = record.history.select_related(
         "actor", "from_owner", "to_owner", "from_pool", "to_pool"
     )[:TIMELINE_LENGTH]
     return {
         "kind": kind,
         "record": record,
-        "contact": access.contact_details(scope, record),
+        "contact": contact,
         "actions": actions,
         "followups": _timeline(record),
         "followup_form": followup_form or FollowUpForm(),
+        "calls": _calls(scope, record),
+        "call_form": call_form or _call_form(record, contact),
+        "collaborators": list(record.collaborators.order_by("display_name", "username")),
+        "custom_values": _custom_values(record),
+        "people": (
+            User.objects.filter(is_active=True).order_by("display_name", "username")
+            if "edit" in actions
+            else ()
+        ),
         "history": history,
         "users": User.objects.filter(is_active=True) if "assign" in actions else (),
         "assign_pools": (
@@ -104,6 +166,45 @@ def followup_add(request, kind, pk):
 
 
 @login_required
+@require_POST
+def call_add(request, kind, pk):
+    """Log a call (通话记录); an answered one counts as a follow-up."""
+    record = access.get_record_for(request.user, kind.model, pk, "follow_up")
+    form = CallForm(request.POST)
+    if form.is_valid():
+        try:
+            log_call(record=record, by=request.user, **form.service_arguments())
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            form = None
+            record = access.get_record_for(request.user, kind.model, pk)
+    if request.htmx:
+        context = _detail_context(request, kind, record, call_form=form)
+        return render(request, "web/records/_calls.html", context)
+    if form is None:
+        messages.success(request, _("Call logged."))
+        return redirect(reverse("web:record", args=[kind.slug, record.pk]) + "#calls")
+    context = _detail_context(request, kind, record, call_form=form)
+    return render(request, "web/records/detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def collaborators_set(request, kind, pk):
+    """Set who collaborates on the record (协同人): they see and follow it up too."""
+    record = access.get_record_for(request.user, kind.model, pk, "edit")
+    ids = [int(pk) for pk in request.POST.getlist("collaborators") if pk.isdigit() and len(pk) < 19]
+    try:
+        records.update_record(record=record, by=request.user, changes={"collaborators": ids})
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Collaborators saved."))
+    return redirect(reverse("web:record", args=[kind.slug, record.pk]) + "#collaborators")
+
+
+@login_required
 def record_edit(request, kind, pk):
     record = access.get_record_for(request.user, kind.model, pk, "edit")
     if request.method == "POST":
@@ -123,7 +224,7 @@ def record_edit(request, kind, pk):
                 return redirect("web:record", kind.slug, record.pk)
     else:
         fields = (*RECORD_FIELDS, "status", "next_followup_at")
-        initial = {name: getattr(record, name) for name in fields}
+        initial = {name: getattr(record, name) for name in fields} | custom_initial(record)
         form = RecordForm(initial=initial, model=kind.model, record=record)
     return _form_page(request, kind, form, record)
 
