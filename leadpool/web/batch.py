@@ -80,9 +80,11 @@ def summarize(model, *, action: str, result: BatchResult, by) -> dict:
     if refused:
         code, _count = reasons.most_common(1)[0]
         first = next(refusal.message for _pk, refusal in result.refused if refusal.code == code)
-        headline += ", " + ngettext(
+        refusals = ngettext(
             "%(count)d refused: %(reason)s", "%(count)d refused: %(reason)s", len(refused)
         ) % {"count": len(refused), "reason": first}
+        # Joined as one translatable sentence, so Chinese gets its own comma (，).
+        headline = _("%(done)s, %(refused)s") % {"done": headline, "refused": refusals}
     return {
         "action": action,
         "done": len(result.done),

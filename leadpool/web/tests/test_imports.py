@@ -261,7 +261,7 @@ def test_undo_moves_the_imported_records_to_the_recycle_bin(
     # when
     response = client.post(reverse("web:import_undo", args=[job.pk]), follow=True)
     # then
-    assert "Undone: 1 records are in the recycle bin" in response.content.decode()
+    assert "Undone: 1 record is in the recycle bin" in response.content.decode()
     assert Lead.objects.alive().count() == 0
     job.refresh_from_db()
     assert job.status == "undone"

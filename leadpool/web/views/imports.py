@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from leadpool.transfer import imports
@@ -239,7 +239,11 @@ def import_undo(request, pk):
     else:
         messages.success(
             request,
-            _("Undone: %(removed)d records are in the recycle bin; %(kept)d changed since, kept.")
+            ngettext(
+                "Undone: %(removed)d record is in the recycle bin; %(kept)d changed since, kept.",
+                "Undone: %(removed)d records are in the recycle bin; %(kept)d changed since, kept.",
+                job.undone_count,
+            )
             % {"removed": job.undone_count, "kept": job.undo_kept},
         )
     return redirect("web:import_job", job.pk)
