@@ -220,6 +220,9 @@ def distribute_records(
     with transaction.atomic():
         # Read afresh, once per batch: the rules as they are now, not as a caller cached them.
         pools: dict[int, Pool] = Pool.objects.in_bulk({record.pool_id for record in candidates})
+        if all(not pool.routing and pool.distribution == Pool.Distribution.MANUAL
+               for pool in pools.values()):  # fmt: skip
+            return {}  # nobody hands these out: members claim them (imports skip the work)
         entering = []
         for record in candidates:
             pool = record.pool = pools[cast(int, record.pool_id)]  # filtered above
