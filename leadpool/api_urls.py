@@ -4,7 +4,8 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from leadpool.accounts.api import DepartmentViewSet, TokenView, UserViewSet
-from leadpool.capture.api import DueFollowUpsView, LeadFormViewSet
+from leadpool.activity.api import DueFollowUpsView
+from leadpool.capture.api import LeadFormViewSet
 from leadpool.customers.api import (
     ContactViewSet,
     CustomerViewSet,
@@ -17,6 +18,7 @@ from leadpool.history.api import AuditViewSet, NotificationViewSet
 from leadpool.leads.api import LeadViewSet
 from leadpool.pools.api import DuplicatesView, PoolViewSet
 from leadpool.pools.automation_api import RulesRunView
+from leadpool.scoring.api import ScoringRuleViewSet
 from leadpool.transfer.api import CustomerExportView, LeadCallsExportView, LeadExportView
 from leadpool.transfer.import_api import ImportViewSet
 
@@ -37,6 +39,7 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("imports", ImportViewSet, basename="import")
 router.register("audit", AuditViewSet, basename="audit")
 router.register("forms", LeadFormViewSet, basename="form")
+router.register("scoring-rules", ScoringRuleViewSet, basename="scoring-rule")
 
 urlpatterns = [
     path("auth/token", TokenView.as_view(), name="auth-token"),

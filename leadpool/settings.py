@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "leadpool.history",
     "leadpool.transfer",
     "leadpool.capture",
+    "leadpool.scoring",
     "leadpool.web",
     "django_htmx",
 ]
@@ -255,6 +256,19 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # Seconds between two runs of the pool rules (reclaim, warnings, retention, reminders) in
 # each worker; several workers at once are safe, each record is acted on once.
 LEADPOOL_RULES_INTERVAL = env_int("LEADPOOL_RULES_INTERVAL", 300)
+
+# E-mail (notification digests, sent by the worker): printed to the console unless a
+# backend is chosen, e.g. EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend
+# with EMAIL_HOST and friends. The password comes from the environment only.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "LeadPool <leadpool@localhost>")
 
 # The region phone numbers without a country code belong to (phonenumbers' region codes).
 LEADPOOL_PHONE_REGION = os.environ.get("LEADPOOL_PHONE_REGION", "CN")

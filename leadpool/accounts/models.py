@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -89,6 +90,13 @@ class User(AbstractUser):
         related_name="users",
     )
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    # The language of what LeadPool sends this user (e-mails); blank: the site's.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+    # The notification kinds (history Notification.Kind) this user also wants by e-mail,
+    # in a digest; none until they opt in.
+    email_notifications = models.JSONField(_("e-mail notifications"), default=list, blank=True)
 
     objects = CaseInsensitiveUserManager()
 

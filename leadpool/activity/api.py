@@ -1,17 +1,24 @@
-"""Follow-ups and calls under /leads/{id}/ and /customers/{id}/."""
+"""Follow-ups and calls under /leads/{id}/ and /customers/{id}/, and the caller's follow-up
+due lists at /api/v1/followups/due."""
 
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from leadpool.activity import services
+from leadpool.activity.followups import due_followups
 from leadpool.activity.serializers import (
     CallSerializer,
     CallWriteSerializer,
+    DueListSerializer,
     FollowUpSerializer,
     FollowUpWriteSerializer,
 )
+from leadpool.core.api import errors_response
 from leadpool.pools import access
 from leadpool.pools.rules import mask_phone
 
@@ -78,3 +85,28 @@ def _followups_of(record):
 def _calls_of(record):
     timeline = getattr(record, "timeline_calls", None)
     return timeline() if timeline else record.calls.all()
+
+
+class DueFollowUpsView(APIView):
+    """GET /api/v1/followups/due?when=today|overdue: the caller's own records to follow up."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("when", OpenApiTypes.STR, enum=["today", "overdue"], required=True),
+            OpenApiParameter("type", OpenApiTypes.STR, enum=["lead", "customer"]),
+        ],
+        responses={200: DueListSerializer},
+        description="Your leads and customers whose next follow-up falls today (site time "
+        "zone) or before now, soonest first; at most 500.",
+    )
+    def get(self, request):
+        when, entity = request.query_params.get("when"), request.query_params.get("type")
+        errors = {}
+        if when not in ("today", "overdue"):
+            errors["when"] = [_("Give today or overdue.")]
+        if entity not in (None, "", "lead", "customer"):
+            errors["type"] = [_("Give lead or customer.")]
+        if errors:
+            return errors_response(errors)
+        due = due_followups(user=request.user, when=when, entity=entity or None)
+        return Response(DueListSerializer(due).data)

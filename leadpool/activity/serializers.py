@@ -50,3 +50,17 @@ class CallWriteSerializer(StrictSerializer):
         required=False, allow_blank=True, max_length=500, default=""
     )
     notes = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+
+class DueRecordSerializer(serializers.Serializer):
+    type = serializers.CharField(source="entity", help_text="lead or customer")
+    id = serializers.IntegerField()
+    display = serializers.CharField(source="display_name")
+    status = serializers.CharField()
+    pool = serializers.IntegerField(source="pool_id", allow_null=True)
+    next_followup_at = serializers.DateTimeField()
+
+
+class DueListSerializer(serializers.Serializer):
+    results = DueRecordSerializer(source="records", many=True)
+    truncated = serializers.BooleanField(help_text="More are due than the list shows (500).")

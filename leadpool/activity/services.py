@@ -13,6 +13,7 @@ from leadpool.core.times import parse_moment
 from leadpool.pools import access
 from leadpool.pools.models import PooledRecord
 from leadpool.pools.services import refresh_reclaim_at
+from leadpool.scoring.services import rescore_record
 
 CONTENT_MAX_LENGTH = 10_000
 
@@ -62,6 +63,7 @@ def add_followup(
             created_at=now,
         )
         _mark_followed_up(record, at=now, next_followup_at=next_followup_at)
+        rescore_record(record, now=now)
     return followup
 
 
@@ -104,6 +106,7 @@ def log_call(
         call.save()
         if outcome == CallRecord.Outcome.ANSWERED:
             _mark_followed_up(record, at=started_at, next_followup_at=None)
+        rescore_record(record)  # a missed call counts among the calls too
     return call
 
 

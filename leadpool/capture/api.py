@@ -1,22 +1,13 @@
-"""/api/v1/forms/ (web forms, for system admins and the admins of each form's pool) and
-/api/v1/followups/due (the caller's follow-up due lists)."""
+"""/api/v1/forms/: web forms, for system admins and the admins of each form's pool."""
 
-from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from leadpool.capture import services
 from leadpool.capture.access import get_form_for, visible_forms
-from leadpool.capture.followups import due_followups
-from leadpool.capture.serializers import (
-    DueListSerializer,
-    LeadFormSerializer,
-    LeadFormWriteSerializer,
-)
-from leadpool.core.api import ID_PATTERN, errors_response
+from leadpool.capture.serializers import LeadFormSerializer, LeadFormWriteSerializer
+from leadpool.core.api import ID_PATTERN
 
 
 class LeadFormViewSet(viewsets.GenericViewSet):
@@ -60,28 +51,3 @@ class LeadFormViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         services.delete_form(by=request.user, form=get_form_for(request.user, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class DueFollowUpsView(APIView):
-    """GET /api/v1/followups/due?when=today|overdue: the caller's own records to follow up."""
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("when", OpenApiTypes.STR, enum=["today", "overdue"], required=True),
-            OpenApiParameter("type", OpenApiTypes.STR, enum=["lead", "customer"]),
-        ],
-        responses={200: DueListSerializer},
-        description="Your leads and customers whose next follow-up falls today (site time "
-        "zone) or before now, soonest first; at most 500.",
-    )
-    def get(self, request):
-        when, entity = request.query_params.get("when"), request.query_params.get("type")
-        errors = {}
-        if when not in ("today", "overdue"):
-            errors["when"] = [_("Give today or overdue.")]
-        if entity not in (None, "", "lead", "customer"):
-            errors["type"] = [_("Give lead or customer.")]
-        if errors:
-            return errors_response(errors)
-        due = due_followups(user=request.user, when=when, entity=entity or None)
-        return Response(DueListSerializer(due).data)

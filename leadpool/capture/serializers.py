@@ -61,17 +61,3 @@ class LeadFormWriteSerializer(StrictSerializer):
     )
     on_duplicate = serializers.ChoiceField(LeadForm.OnDuplicate.choices, required=False)
     is_active = serializers.BooleanField(required=False)
-
-
-class DueRecordSerializer(serializers.Serializer):
-    type = serializers.CharField(source="entity", help_text="lead or customer")
-    id = serializers.IntegerField()
-    display = serializers.CharField(source="display_name")
-    status = serializers.CharField()
-    pool = serializers.IntegerField(source="pool_id", allow_null=True)
-    next_followup_at = serializers.DateTimeField()
-
-
-class DueListSerializer(serializers.Serializer):
-    results = DueRecordSerializer(source="records", many=True)
-    truncated = serializers.BooleanField(help_text="More are due than the list shows (500).")

@@ -140,6 +140,7 @@ class Notification(models.Model):
         FOLLOWUP_DUE = "followup_due", _("Follow-up due")
         POOL_TRANSFERRED = "pool_transferred", _("Pool handed to you")
         IMPORTED = "imported", _("Records imported for you")
+        SCORE_THRESHOLD = "score_threshold", _("Lead score reached the threshold")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -161,6 +162,9 @@ class Notification(models.Model):
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When an e-mail digest carried it (services.send_notification_digests); never, for
+    # kinds the user did not opt in to.
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")

@@ -4,13 +4,25 @@ Called by the services that change records, inside their transaction, so an
 operation and its history commit or roll back together (no signals).
 """
 
+import datetime
+import logging
 from collections.abc import Iterable
 
-from django.utils import timezone
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from leadpool.history.models import Event, Notification
+
+logger = logging.getLogger(__name__)
+# A user who opts in is not sent their whole past: only what is newer than this.
+DIGEST_MAX_AGE = datetime.timedelta(days=7)
+# One e-mail lists at most this many; the rest are counted ("and 12 more").
+DIGEST_MAX_LINES = 100
 
 
 def record_event(
@@ -83,6 +95,9 @@ _TEXTS = {
         _("%(actor)s made you an admin of the pool “%(pool)s”.") % d
     ),
     Notification.Kind.IMPORTED: lambda d: _imported_text(d),
+    Notification.Kind.SCORE_THRESHOLD: lambda d: (
+        _("“%(record)s” scored %(score)s, reaching the pool's threshold of %(threshold)s.") % d
+    ),
 }
 
 
@@ -117,7 +132,15 @@ def notification_text(notification: Notification) -> str:
         return _("The pool's distribution gave you “%(record)s”.") % {
             "record": notification.details.get("record", "")
         }
-    words = {"actor": _("Someone"), "record": "", "pool": "", "reclaim_at": "", "owner": ""}
+    words = {
+        "actor": _("Someone"),
+        "record": "",
+        "pool": "",
+        "reclaim_at": "",
+        "owner": "",
+        "score": "",
+        "threshold": "",
+    }
     words.update(notification.details)
     return _TEXTS[notification.kind](words)
 
@@ -127,3 +150,84 @@ def mark_read(*, user, ids: Iterable[int]) -> int:
     return Notification.objects.filter(user=user, pk__in=list(ids), read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def send_notification_digests(*, now: datetime.datetime | None = None) -> int:
+    """E-mail each user who opted in a digest of their unsent notifications of the kinds
+    they chose (`User.email_notifications`): one e-mail however many arrived since the
+    last digest, in the user's language, as plain text (the texts hold records' names,
+    which are user data; plain text has nothing to escape). Run by the rules worker.
+
+    Notifications already read in the app are not e-mailed. A user's notifications are
+    locked while their e-mail goes out (SKIP LOCKED: workers at once take different
+    users), and marked `emailed_at` in the same transaction, so a failed send is retried
+    by the next run. Returns how many e-mails were sent.
+    """
+    now = now or timezone.now()
+    users = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .exclude(email="")
+        .exclude(email_notifications=[])
+        .order_by("pk")
+    )
+    sent = 0
+    for user in users:
+        kinds = [kind for kind in user.email_notifications if kind in Notification.Kind.values]
+        if not kinds:
+            continue
+        try:
+            sent += _send_digest(user, kinds, now=now)
+        except Exception:  # one user's bad address must not stop the others' digests
+            logger.exception("The e-mail digest of user %s failed.", user.pk)
+    return sent
+
+
+def _send_digest(user, kinds: list[str], *, now: datetime.datetime) -> int:
+    with transaction.atomic():
+        pending = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(
+                user=user,
+                kind__in=kinds,
+                emailed_at__isnull=True,
+                read_at__isnull=True,
+                created_at__gt=now - DIGEST_MAX_AGE,
+            )
+            .order_by("created_at", "pk")
+        )
+        if not pending:
+            return 0
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            subject, body = digest_message(user, pending)
+        send_mail(subject, body, None, [user.email])
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=now)
+    return 1
+
+
+def digest_message(user, notifications: list[Notification]) -> tuple[str, str]:
+    """The digest's subject and plain-text body, in the active language."""
+    count = len(notifications)
+    subject = ngettext(
+        "LeadPool: %(count)d new notification",
+        "LeadPool: %(count)d new notifications",
+        count,
+    ) % {"count": count}
+    # Header injection is refused by Django; a subject is one line anyway.
+    lines = [_("Hello %(name)s,") % {"name": user.display_name or user.username}, ""]
+    lines.append(
+        ngettext(
+            "You have %(count)d new notification:",
+            "You have %(count)d new notifications:",
+            count,
+        )
+        % {"count": count}
+    )
+    lines.append("")
+    for notification in notifications[:DIGEST_MAX_LINES]:
+        moment = timezone.localtime(notification.created_at).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"- {moment}  {notification_text(notification)}")
+    if count > DIGEST_MAX_LINES:
+        lines.append(_("… and %(count)d more.") % {"count": count - DIGEST_MAX_LINES})
+    lines += ["", _("You receive these e-mails because you asked for them in LeadPool.")]
+    return subject, "\n".join(lines) + "\n"

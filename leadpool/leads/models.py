@@ -31,6 +31,12 @@ class Lead(PooledRecord):
         on_delete=models.SET_NULL,
         related_name="converted_leads",
     )
+    # Lead scoring (leadpool/scoring): the points of the rules the lead meets, and which.
+    score = models.IntegerField(_("score"), default=0, db_index=True)
+    score_explanation = models.JSONField(_("score explanation"), default=list, blank=True)
+    # When time alone next changes the score (a recency rule's day count is crossed), or
+    # the rules changed: the rules worker rescores the leads due, along this index.
+    rescore_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("lead")

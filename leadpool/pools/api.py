@@ -4,6 +4,8 @@ Thin: parse, fetch through access.py, call one service, render. Every rule lives
 the services; out-of-scope records are 404 here and `not_in_scope` in batches.
 """
 
+import base64
+import binascii
 import datetime
 
 from django.core.exceptions import ValidationError
@@ -18,7 +20,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leadpool.core.api import ID_PATTERN, errors_response
+from leadpool.core.api import ID_PATTERN, KeysetPagination, errors_response
 from leadpool.core.models import MAX_ID
 from leadpool.core.times import parse_moment
 from leadpool.fields.models import CustomField
@@ -32,16 +34,20 @@ from leadpool.pools.serializers import (
     DuplicateQuerySerializer,
     DuplicateReportSerializer,
     IdsSerializer,
+    LeadRecordSerializer,
     PoolSerializer,
     PoolWriteSerializer,
     PutIntoPoolSerializer,
     ReasonSerializer,
     RecordCreateSerializer,
-    RecordSerializer,
     RecordWriteSerializer,
     ReturnSerializer,
     TransferSerializer,
 )
+
+# The list orders a client may ask for: the default (newest first) and, for leads, score.
+ORDERINGS = ("-created_at", "score", "-score")
+SCORE_LIMIT = 1_000_000_000
 
 LIST_FILTERS = [
     OpenApiParameter("pool", OpenApiTypes.INT),
@@ -56,6 +62,14 @@ LIST_FILTERS = [
     OpenApiParameter("deleted", OpenApiTypes.BOOL, description="true: the recycle bin"),
     OpenApiParameter(
         "custom.<key>", OpenApiTypes.STR, description="a custom field's value, e.g. custom.level=A"
+    ),
+    OpenApiParameter("score_min", OpenApiTypes.INT, description="leads: score at least this"),
+    OpenApiParameter("score_max", OpenApiTypes.INT, description="leads: score at most this"),
+    OpenApiParameter(
+        "ordering",
+        OpenApiTypes.STR,
+        enum=list(ORDERINGS),
+        description="newest first by default; leads also by score (`-score`: highest first)",
     ),
 ]
 
@@ -87,7 +101,8 @@ class RecordViewSet(viewsets.GenericViewSet):
     batch pool operations."""
 
     model: type
-    serializer_class = RecordSerializer
+    # Leads' shape; /customers/ sets its own (customers/api.py), as it does in the schema.
+    serializer_class = LeadRecordSerializer
     lookup_value_regex = ID_PATTERN
 
     # --- reading ------------------------------------------------------------------
@@ -107,7 +122,7 @@ class RecordViewSet(viewsets.GenericViewSet):
     def _rows(self, queryset):
         return queryset.select_related("owner", "pool").prefetch_related("collaborators")
 
-    @extend_schema(parameters=LIST_FILTERS, responses={200: RecordSerializer(many=True)})
+    @extend_schema(parameters=LIST_FILTERS, responses={200: LeadRecordSerializer(many=True)})
     def list(self, request):
         params = request.query_params
         if params.get("deleted") in ("true", "1"):
@@ -115,10 +130,12 @@ class RecordViewSet(viewsets.GenericViewSet):
         else:
             queryset = self.get_queryset()
         queryset = filter_records(queryset, params, self.model, scope=self.scope)
+        if params.get("ordering") in ("score", "-score"):
+            self._paginator = ScorePagination(descending=params["ordering"] == "-score")
         page = self.paginate_queryset(self._rows(queryset))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(responses={200: RecordSerializer})
+    @extend_schema(responses={200: LeadRecordSerializer})
     def retrieve(self, request, pk=None):
         record = self._record(pk)
         return Response(self.get_serializer(record).data)
@@ -137,7 +154,7 @@ class RecordViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=RecordCreateSerializer,
-        responses={201: RecordSerializer},
+        responses={201: LeadRecordSerializer},
         description="A phone or e-mail already on file is refused (400, with `duplicates`) "
         "unless `allow_duplicate` is true.",
     )
@@ -159,7 +176,7 @@ class RecordViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=RecordWriteSerializer,
-        responses={200: RecordSerializer},
+        responses={200: LeadRecordSerializer},
     )
     def partial_update(self, request, pk=None):
         record = access.get_record_for(request.user, self.model, pk, "edit")
@@ -313,6 +330,26 @@ def filter_records(queryset, params, model, *, scope: access.Scope):
                 conditions &= Q(**{lookup: moment})
     if params.get("q"):
         conditions &= _search(params["q"], access.contacts_visible_condition(scope, model))
+    for name, lookup in (("score_min", "score__gte"), ("score_max", "score__lte")):
+        raw = params.get(name)
+        if raw in (None, ""):
+            continue
+        if not _has_score(model):
+            errors[name] = [_("Only leads have a score.")]
+            continue
+        try:
+            bound = int(raw)
+        except ValueError:
+            bound = None
+        if bound is None or not -SCORE_LIMIT <= bound <= SCORE_LIMIT:
+            errors[name] = [_("Give a whole number.")]
+            continue
+        conditions &= Q(**{lookup: bound})
+    ordering = params.get("ordering")
+    if ordering not in (None, "", *ORDERINGS):
+        errors["ordering"] = [_("Choose one of: %(choices)s.") % {"choices": ", ".join(ORDERINGS)}]
+    elif ordering in ("score", "-score") and not _has_score(model):
+        errors["ordering"] = [_("Only leads have a score.")]
     custom_filters = {key[7:]: value for key, value in params.items() if key.startswith("custom.")}
     if custom_filters:
         conditions &= _custom_condition(model, custom_filters, errors)
@@ -321,6 +358,52 @@ def filter_records(queryset, params, model, *, scope: access.Scope):
     if errors:
         raise ValidationError(errors)
     return queryset.filter(conditions)
+
+
+def _has_score(model) -> bool:
+    return any(field.name == "score" for field in model._meta.concrete_fields)
+
+
+class ScorePagination(KeysetPagination):
+    """Keyset pages of a list ordered by score, then id (the cursor is the last row's
+    score and id), so a page never repeats or skips a lead while scores stay put."""
+
+    def __init__(self, *, descending: bool):
+        self.descending = descending
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.limit = self._limit(request)
+        after = self._decode_score(request.query_params.get("cursor"))
+        if after is not None:
+            score, pk = after
+            if self.descending:
+                queryset = queryset.filter(Q(score__lt=score) | Q(score=score, pk__lt=pk))
+            else:
+                queryset = queryset.filter(Q(score__gt=score) | Q(score=score, pk__gt=pk))
+        ordering = ["-score", "-id"] if self.descending else ["score", "id"]
+        rows = list(queryset.order_by(*ordering)[: self.limit + 1])
+        self.next_cursor = None
+        if len(rows) > self.limit:
+            rows = rows[: self.limit]
+            last = rows[-1]
+            raw = f"score|{last.score}|{last.pk}".encode()
+            self.next_cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return rows
+
+    @staticmethod
+    def _decode_score(cursor: str | None) -> tuple[int, int] | None:
+        if not cursor:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            tag, score_text, pk_text = raw.split("|")
+            score, pk = int(score_text), int(pk_text)
+            valid = tag == "score" and abs(score) <= SCORE_LIMIT and 0 < pk <= MAX_ID
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            valid = False
+        if not valid:
+            raise serializers.ValidationError({"cursor": [_("This cursor is not valid.")]})
+        return score, pk
 
 
 def _moment(raw: str) -> datetime.datetime | None:

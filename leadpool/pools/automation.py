@@ -23,16 +23,19 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leadpool.activity.followups import due_condition
 from leadpool.core.models import MAX_ID
 from leadpool.core.times import parse_moment
 from leadpool.customers.models import Customer, Opportunity
 from leadpool.history.models import Event, Notification
+from leadpool.history.services import send_notification_digests
 from leadpool.leads.models import Lead
 from leadpool.pools.distribution import distribute_records
 from leadpool.pools.models import Pool, PooledRecord
 from leadpool.pools.rules import format_time
 from leadpool.pools.services import purge_expired_records
 from leadpool.pools.sweeps import insert_rows
+from leadpool.scoring.services import rescore_due_leads
 
 BATCH_SIZE = 5000
 
@@ -65,6 +68,9 @@ class SweepReport:
     purged: dict = field(default_factory=lambda: {"lead": 0, "customer": 0})
     # False when the run was asked to stop between batches; the next run finishes.
     complete: bool = True
+    # Leads rescored and e-mail digests sent (whole runs only; not in the API's report).
+    rescored: int = 0
+    digests: int = 0
 
     def add(self, pool: Pool | None, rule: str, count: int = 0) -> None:
         key = pool.pk if pool is not None else None
@@ -118,8 +124,10 @@ def run_rules(
     """Run every automatic pool rule as of `as_of` (default now), for all pools or some.
 
     With `dry_run`, nothing changes and the report gives the counts a real run at the
-    same moment would act on. The recycle-bin purge and the reminders of records in no
-    pool are not per pool, so they run only when no pool is given. `should_stop` is
+    same moment would act on. The recycle-bin purge, the reminders of records in no
+    pool, lead rescoring (scoring.services.rescore_due_leads) and the e-mail digests
+    (history.services.send_notification_digests) are not per pool, so they run only when
+    no pool is given (the last two not in a dry run). `should_stop` is
     asked between batches; when it answers True the run ends after the batch in hand,
     and the report says it is incomplete.
     """
@@ -143,6 +151,14 @@ def run_rules(
             for model in (Lead, Customer):
                 sweep.remind(model, None)
                 sweep.purge(model)
+            if not dry_run:
+                # Lead scores that time alone moved (recency rules) or new rules changed,
+                # then the e-mail digests of the notifications this run and others sent.
+                report.rescored = rescore_due_leads(
+                    as_of=as_of, should_stop=sweep.should_stop, batch_size=batch_size
+                )
+                sweep._check_stop()
+                report.digests = send_notification_digests()
     except Stopped:
         report.complete = False
     return report
@@ -283,11 +299,10 @@ class _Sweep:
         self._batches(expired, ("pool", "pooled_at", "pk"), ("pk",), act)
 
     def remind(self, model: type[PooledRecord], pool: Pool | None) -> None:
-        due = model.objects.filter(
-            owner__isnull=False, deleted_at__isnull=True, next_followup_at__lte=self.as_of
-        )
+        # "Due" is defined once, for this sweep and the due lists alike (activity/followups).
+        due = model.objects.filter(due_condition(model, until=self.as_of))
         due = due.filter(pool=pool) if pool is not None else due.filter(pool__isnull=True)
-        due = due.exclude(status__in=model.CLOSED_STATUSES).filter(
+        due = due.filter(
             Q(followup_reminded_for__isnull=True) | ~Q(followup_reminded_for=F("next_followup_at"))
         )
 

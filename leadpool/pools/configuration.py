@@ -46,6 +46,7 @@ RULES = (
     "return_reasons",
     "routing",
     "retention_move_to_pool",
+    "score_threshold",
     "distribution_members",
 )
 # The range each numeric rule accepts: (smallest, largest).
@@ -53,6 +54,8 @@ RULE_LIMITS = {
     **{field: (1, 1_000_000) for field in COUNT_RULES},
     **{field: (1, 3650) for field in DAY_RULES},
     **{field: (0, 24 * 3650) for field in HOUR_RULES},
+    # Lead scores may be negative (rules take points away), so a threshold may be too.
+    "score_threshold": (-1_000_000, 1_000_000),
 }
 RECLAIM_RULES = ("reclaim_no_followup_days", "reclaim_not_converted_days")
 PEOPLE = ("members", "member_departments")
@@ -132,6 +135,8 @@ def _apply(pool: Pool, values: dict, errors: dict, *, creating: bool) -> list[st
     for field, (minimum, maximum) in RULE_LIMITS.items():
         if field in values:
             plain[field] = _whole(values[field], field, errors, minimum=minimum, maximum=maximum)
+    if values.get("score_threshold") is not None and pool.kind != Pool.Kind.LEAD:
+        errors["score_threshold"] = [_("Only leads have a score; leave this empty.")]
     for field in FLAG_RULES:
         if field in values:
             if not isinstance(values[field], bool):

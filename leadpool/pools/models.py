@@ -136,6 +136,9 @@ class Pool(models.Model):
         related_name="+",
     )
 
+    # Lead scoring (leadpool/scoring): a lead whose score rises to this notifies its owner.
+    score_threshold = models.IntegerField(_("score threshold"), null=True, blank=True)
+
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

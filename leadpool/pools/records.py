@@ -23,6 +23,7 @@ from leadpool.pools.distribution import distribute_records
 from leadpool.pools.duplicates import DuplicateReport, find_duplicates
 from leadpool.pools.models import Pool, PooledRecord
 from leadpool.pools.services import active_user, refresh_reclaim_at, target_pool
+from leadpool.scoring.services import rescore_record
 
 TEXT_FIELDS = {"name": 200, "company": 200, "source": 100, "region": 100, "industry": 100}
 CONTACT_FIELDS = ("phone", "other_phone", "email")
@@ -292,6 +293,9 @@ def create_record(
             # (PRODUCT.md "Pool rules"), in this transaction, so the record is never seen
             # unassigned by a pool that hands it out.
             distribute_records(model, [record], by=by, at=now)
+        # After distribution, so an owner it gave the lead to hears of a score above the
+        # pool's threshold.
+        rescore_record(record, now=now)
     return record
 
 
@@ -353,4 +357,5 @@ def update_record(
             record_event(
                 current, action=Event.Action.EDIT, actor=by, details={"fields": sorted(changed)}
             )
+            rescore_record(current)
     return current

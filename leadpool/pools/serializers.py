@@ -9,6 +9,7 @@ from leadpool.pools import access
 from leadpool.pools.configuration import RULE_LIMITS, RULES
 from leadpool.pools.models import Pool
 from leadpool.pools.records import OPERATION_FIELDS
+from leadpool.scoring.rules import reason_text
 
 MAX_BATCH = 1000
 
@@ -16,6 +17,13 @@ MAX_BATCH = 1000
 def _rule(limits: tuple[int, int]) -> serializers.IntegerField:
     low, high = limits
     return serializers.IntegerField(required=False, allow_null=True, min_value=low, max_value=high)
+
+
+class ScoreReasonSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(allow_null=True, help_text="the scoring rule's id")
+    name = serializers.CharField()
+    points = serializers.IntegerField()
+    reason = serializers.CharField()
 
 
 class RecordSerializer(serializers.Serializer):
@@ -71,6 +79,34 @@ class RecordSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_collaborators(self, record) -> list[int]:
         return sorted(user.pk for user in record.collaborators.all())
+
+
+class LeadRecordSerializer(RecordSerializer):
+    """A lead: a record's fields with its score (leadpool/scoring) and why."""
+
+    score = serializers.SerializerMethodField(
+        help_text="The sum of the points of the scoring rules the lead meets."
+    )
+    score_explanation = serializers.SerializerMethodField(
+        help_text="The scoring rules the lead meets, each with its points and why."
+    )
+
+    def get_score(self, record) -> int:
+        return record.score
+
+    @extend_schema_field(ScoreReasonSerializer(many=True))
+    def get_score_explanation(self, record) -> list[dict]:
+        # The reason is written again in the reader's language (it was stored in the
+        # language of whoever rescored the lead: often the worker's).
+        return [
+            {
+                "rule": entry.get("rule"),
+                "name": entry.get("name", ""),
+                "points": entry.get("points", 0),
+                "reason": reason_text(entry) if "field" in entry else entry.get("reason", ""),
+            }
+            for entry in record.score_explanation or []
+        ]
 
 
 class RecordWriteSerializer(StrictSerializer):
@@ -176,6 +212,13 @@ class RulesSerializer(serializers.Serializer):
     retention_days = _rule(RULE_LIMITS["retention_days"])
     on_retention_expiry = serializers.ChoiceField(Pool.RetentionAction.choices, required=False)
     retention_move_to_pool = IdField(required=False, allow_null=True)
+    score_threshold = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=RULE_LIMITS["score_threshold"][0],
+        max_value=RULE_LIMITS["score_threshold"][1],
+        help_text="Lead pools: a lead whose score rises to this notifies its owner (null: off).",
+    )
 
     def to_representation(self, pool):
         rules = {}

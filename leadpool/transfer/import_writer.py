@@ -20,6 +20,7 @@ from leadpool.pools.distribution import distribute_records
 from leadpool.pools.models import PooledRecord
 from leadpool.pools.rules import ReclaimRules, reclaim_deadline
 from leadpool.pools.sweeps import insert_rows
+from leadpool.scoring.services import score_import_rows
 from leadpool.transfer.import_rows import RowPlan
 from leadpool.transfer.models import ImportJob, ImportRowReport
 
@@ -31,6 +32,17 @@ REPORTED = {
     "merged": ImportRowReport.Outcome.UPDATED,
     "duplicate_created": ImportRowReport.Outcome.DUPLICATE_CREATED,
 }
+REPORT_COLUMNS = ["job_id", "row", "outcome", "reasons", "cells", "record_id"]
+# The duplicate query's statistics are refreshed after this many rows more than the
+# table held (see BatchWriter._refresh_statistics).
+ANALYZE_AFTER_ROWS = 5000
+# The columns that query filters on.
+STATISTICS_COLUMNS = (
+    "phone_normalized",
+    "other_phone_normalized",
+    "email_normalized",
+    "deleted_at",
+)
 # Rows that did not go in keep their cells, for the error file.
 KEEP_CELLS = {"failed", "skipped"}
 EVENT_COLUMNS = [
@@ -52,13 +64,23 @@ class BatchWriter:
         self.model = model
         self.scope = scope
         fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        self.columns = ["id", *(f.attname for f in fields)]
+        # In the model's field order, so a row of these values builds an instance fast.
+        self.columns = [f.attname for f in model._meta.concrete_fields]
         self.defaults = {f.attname: f.get_default() for f in fields}
         self.subject = f"{model.entity}_id"
+        self._planned_rows: float | None = None
+        self._added_since_analyze = 0
 
     def write(self, plans: list[RowPlan]) -> None:
         now = timezone.now()
+        self._refresh_statistics()
         with transaction.atomic():
+            if bulk.is_postgresql():
+                # The batch and the job's checkpoint commit together, so a crash that
+                # loses the last few (≤ 3 × wal_writer_delay) loses them whole and the
+                # job redoes them; `_finish`'s own commit flushes all of them to disk
+                # before the job says it is done. Saves the WAL flush wait of each batch.
+                bulk.commit_without_waiting_for_disk()
             if not self.job.dry_run:
                 self._refuse_updates_out_of_reach(plans)
                 created = self._create([p for p in plans if p.outcome in _CREATES], now)
@@ -72,6 +94,24 @@ class BatchWriter:
                     distribute_records(self.model, created, by=self.job.user, at=now)
             self._report(plans)
             self._count(plans, now)
+
+    def _refresh_statistics(self) -> None:
+        """ANALYZE the table once this job has added more rows than the planner thinks
+        it holds. The next batch's duplicate query (phone/e-mail IN …, import_rows.py) is
+        planned from these statistics: on a table never analysed, or one an import has
+        doubled, the planner expects a few rows and filters them all one by one, a scan
+        that grows with every batch (121 ms a batch at 95k rows; 30 ms with statistics,
+        through the indexes). Autovacuum would get there, but a minute or more later."""
+        if not bulk.is_postgresql() or self.job.dry_run:
+            return
+        if self._planned_rows is None:
+            self._planned_rows = bulk.planned_rows(self.model)
+        if self._added_since_analyze > max(self._planned_rows, 0) + ANALYZE_AFTER_ROWS:
+            if bulk.refresh_statistics(self.model, STATISTICS_COLUMNS):
+                self._planned_rows = bulk.planned_rows(self.model)
+                self._added_since_analyze = 0
+            else:
+                self._planned_rows = float("inf")  # not allowed here: stop asking
 
     # --- updates -----------------------------------------------------------------------
 
@@ -129,35 +169,33 @@ class BatchWriter:
         if not plans:
             return []
         placement = self._placement(now)
-        values = []
-        for plan in plans:
-            cleaned = dict(plan.cleaned)
-            cleaned.pop("collaborators", None)
-            values.append({**self.defaults, **cleaned, **placement})
-        if bulk.is_postgresql():
-            for pk, row in zip(bulk.next_ids(self.model, len(values)), values, strict=True):
-                row["id"] = pk
-            bulk.copy_rows(
-                self.model, self.columns, ([row[c] for c in self.columns] for row in values)
-            )
-            records = [self.model(**row) for row in values]
-        else:
-            records = self.model.objects.bulk_create(
-                [self.model(**row) for row in values], batch_size=500
-            )
-        for plan, record in zip(plans, records, strict=True):
-            # A duplicate created anyway keeps pointing at the record it duplicates.
-            if plan.outcome == "create" or plan.record_id is None:
-                plan.record_id = record.pk
-        rows = [
-            (record.pk, Event.Action.IMPORT, self.job.user_id, record.owner_id, record.pool_id,
-             "", "", {"row": plan.row}, self.job.pk, now)
-            for plan, record in zip(plans, records, strict=True)
-        ]  # fmt: skip
-        if bulk.is_postgresql():
-            bulk.copy_rows(Event, [self.subject, *EVENT_COLUMNS], rows)
-        else:
-            insert_rows(Event, [self.subject, *EVENT_COLUMNS], rows)
+        columns = self.columns
+        records: list[PooledRecord] = []
+        events = []
+        ids = bulk.next_ids(self.model, len(plans))  # before the COPY: one query at a time
+
+        def rows():
+            for pk, plan in zip(ids, plans, strict=True):
+                row = {**self.defaults, **plan.cleaned, **placement, "id": pk}
+                values = [row[c] for c in columns]  # "collaborators" is not a column
+                yield values
+                # Positional arguments in field order: Django's fast path (3× kwargs').
+                records.append(self.model(*values))
+                # A duplicate created anyway keeps pointing at the record it duplicates.
+                if plan.outcome == "create" or plan.record_id is None:
+                    plan.record_id = pk
+                events.append(
+                    (pk, Event.Action.IMPORT, self.job.user_id, placement["owner_id"],
+                     placement["pool_id"], "", "", {"row": plan.row}, self.job.pk, now)
+                )  # fmt: skip
+
+        # Built in full before the COPY opens: nothing may query the database while a
+        # COPY is in progress on the connection (the scoring rules load lazily), and
+        # psycopg then waits forever rather than failing.
+        new_rows = list(score_import_rows(self.model, columns, rows()))
+        bulk.insert_rows(self.model, columns, new_rows)
+        self._added_since_analyze += len(records)
+        bulk.insert_rows(Event, [self.subject, *EVENT_COLUMNS], events)
         return records
 
     def _placement(self, now: datetime.datetime) -> dict:
@@ -187,20 +225,22 @@ class BatchWriter:
     # --- reports and counters ----------------------------------------------------------
 
     def _report(self, plans: list[RowPlan]) -> None:
-        ImportRowReport.objects.bulk_create(
+        # COPY / one executemany: bulk_create took ~0.3 ms a report on PostgreSQL.
+        bulk.insert_rows(
+            ImportRowReport,
+            REPORT_COLUMNS,
             [
-                ImportRowReport(
-                    job_id=self.job.pk,
-                    row=plan.row,
-                    outcome=REPORTED[plan.outcome],
-                    reasons=plan.reasons,
-                    cells=plan.cells if plan.outcome in KEEP_CELLS else [],
-                    record_id=plan.record_id,
+                (
+                    self.job.pk,
+                    plan.row,
+                    REPORTED[plan.outcome],
+                    plan.reasons,
+                    plan.cells if plan.outcome in KEEP_CELLS else [],
+                    plan.record_id,
                 )
                 for plan in plans
                 if plan.outcome in REPORTED
             ],
-            batch_size=500,
         )
 
     def _count(self, plans: list[RowPlan], now: datetime.datetime) -> None:

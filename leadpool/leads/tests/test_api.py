@@ -73,6 +73,8 @@ def _body(lead: Lead, **shown) -> dict:
         "created_at": _iso(lead.created_at),
         "updated_at": _iso(lead.updated_at),
         "deleted_at": _iso(lead.deleted_at),
+        "score": lead.score,
+        "score_explanation": [],
     }
     return body | shown
 
@@ -518,6 +520,8 @@ def test_a_lead_is_read_whole(rep_east, rep_west, lead_pool, make_lead):
         "created_at": "2024-03-01T09:30:00+08:00",
         "updated_at": _iso(Lead.objects.get(pk=lead.pk).updated_at),
         "deleted_at": None,
+        "score": 0,
+        "score_explanation": [],
     }
 
 
@@ -621,6 +625,8 @@ def test_a_rep_creates_a_private_lead_owned_by_himself(rep_east):
         "created_at": "",
         "updated_at": "",
         "deleted_at": None,
+        "score": 0,
+        "score_explanation": [],
     }
     assert (lead.phone_normalized, lead.email_normalized) == ("+8613912345678", "lisi@acme.com")
     assert list(Event.objects.values_list("action", "actor_id", "to_owner_id", "to_pool_id")) == [

@@ -30,6 +30,7 @@ DEFAULT_RULES = {
     "retention_days": None,
     "on_retention_expiry": "keep",
     "retention_move_to_pool": None,
+    "score_threshold": None,
 }
 
 

@@ -1,9 +1,10 @@
 """Follow-up due lists (待跟进): a user's own leads and customers whose next follow-up is
 due today or overdue.
 
-"Due" is the reminder sweep's rule (pools/automation.py `remind`, which notifies
-FOLLOWUP_DUE): an owned, live, open record whose `next_followup_at` has come.
-`due_condition` states it once for both; "today" is the day in the site's time zone.
+"Due" has one definition, `due_condition`: an owned, live, open record whose
+`next_followup_at` has come. The due lists here and the reminder sweep (pools/automation.py
+`remind`, which notifies FOLLOWUP_DUE) both filter by it; "today" is the day in the site's
+time zone.
 """
 
 import datetime

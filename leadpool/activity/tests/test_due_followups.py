@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from rest_framework.test import APIClient
 
-from leadpool.capture.followups import due_followups
+from leadpool.activity.followups import due_followups
+from leadpool.history.models import Notification
 from leadpool.leads.models import Lead
+from leadpool.pools.automation import run_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +98,13 @@ def test_the_api_names_a_bad_when(rep_east):
     assert response.json() == {
         "errors": {"when": ["Give today or overdue."], "type": ["Give lead or customer."]}
     }
+
+
+def test_the_reminder_sweep_and_the_due_list_agree_on_what_is_due(clock, planned, rep_east):
+    # when
+    run_rules(as_of=NOW)
+    # then
+    reminded = Notification.objects.filter(user=rep_east, kind=Notification.Kind.FOLLOWUP_DUE)
+    assert sorted(n.details["record"] for n in reminded) == sorted(
+        names(due_followups(user=rep_east, when="overdue"))
+    )

@@ -1,0 +1,249 @@
+"""Scoring leads: keeping each lead's score and explanation current, and the rules' CRUD.
+
+A lead is rescored where it changes (created or edited in pools/records.py, followed up
+or called in activity/services.py, imported in transfer/import_writer.py) and by the
+rules worker (`rescore_due_leads`, from pools/automation.run_rules) when time alone moves
+it (a recency rule's day count is crossed: `Lead.rescore_at`) or the rules changed (then
+every live lead is due). A rise to the pool's `score_threshold` notifies the owner once
+per crossing: the rescoring locks the lead's row, so two rescorings never both see it
+cross.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadpool.activity.models import CallRecord, FollowUp
+from leadpool.history.models import Notification
+from leadpool.history.services import notify
+from leadpool.leads.models import Lead
+from leadpool.pools import access
+from leadpool.scoring import rules as scoring
+from leadpool.scoring.models import ScoringRule
+
+BATCH_SIZE = 2000
+RULE_ATTRIBUTES = ("name", "field", "operator", "value", "points", "is_active", "position")
+
+
+def active_rules() -> list[scoring.Rule]:
+    return [scoring.Rule.of(rule) for rule in ScoringRule.objects.filter(is_active=True)]
+
+
+# --- rescoring ----------------------------------------------------------------------------
+
+
+def rescore_record(record, *, now: datetime.datetime | None = None) -> None:
+    """Rescore one lead after it changed (a customer has no score: nothing happens).
+
+    Call inside the change's transaction; the lead's row stays locked until it ends.
+    """
+    if getattr(record, "entity", None) != "lead":
+        return
+    rules = active_rules()
+    if not rules and not (record.score or record.score_explanation or record.rescore_at):
+        return  # no rules and nothing left to clear: spare the common case its queries
+    rescore_leads([record.pk], now=now, rules=rules)
+    record.refresh_from_db(fields=["score", "score_explanation", "rescore_at"])
+
+
+def rescore_leads(
+    ids: Sequence[int],
+    *,
+    now: datetime.datetime | None = None,
+    rules: list[scoring.Rule] | None = None,
+    skip_locked: bool = False,
+) -> int:
+    """Rescore the live leads `ids`, set-wise: their activity counts in two queries, one
+    UPDATE for the batch, and one notification per owner of each lead that crossed its
+    pool's threshold. Returns how many were rescored."""
+    now = now or timezone.now()
+    rules = active_rules() if rules is None else rules
+    with transaction.atomic():
+        leads = list(
+            Lead.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+            .select_related("pool")
+            .filter(pk__in=list(ids), deleted_at__isnull=True)
+            .order_by("pk")
+        )
+        if not leads:
+            return 0
+        followups, calls = _activity_counts([lead.pk for lead in leads], rules)
+        changed = []
+        for lead in leads:
+            before = lead.score
+            values = scoring.lead_values(
+                source=lead.source,
+                industry=lead.industry,
+                region=lead.region,
+                email=lead.email,
+                custom=lead.custom,
+                followups=followups.get(lead.pk, 0),
+                calls=calls.get(lead.pk, 0),
+                last_followup_at=lead.last_followup_at,
+                created_at=lead.created_at,
+                now=now,
+            )
+            lead.score, lead.score_explanation = scoring.score(values, rules)
+            lead.rescore_at = scoring.rescore_due_at(
+                rules, last_followup_at=lead.last_followup_at, created_at=lead.created_at, now=now
+            )
+            changed.append(lead)
+            threshold = lead.pool.score_threshold if lead.pool is not None else None
+            if threshold is not None and lead.owner_id and before < threshold <= lead.score:
+                notify(
+                    [lead.owner_id],
+                    kind=Notification.Kind.SCORE_THRESHOLD,
+                    record=lead,
+                    pool=lead.pool,
+                    details={"score": lead.score, "threshold": threshold},
+                )
+        Lead.objects.bulk_update(changed, ["score", "score_explanation", "rescore_at"])
+    return len(changed)
+
+
+def _activity_counts(ids: list[int], rules: list[scoring.Rule]) -> tuple[dict, dict]:
+    """Follow-ups and calls per lead, counted only when a rule looks at them."""
+    fields = {rule.field for rule in rules}
+    followups: dict[int, int] = {}
+    calls: dict[int, int] = {}
+    if "followups" in fields:
+        followups = dict(
+            FollowUp.objects.filter(lead_id__in=ids)
+            .values("lead_id")
+            .annotate(count=Count("pk"))
+            .values_list("lead_id", "count")
+        )
+    if "calls" in fields:
+        calls = dict(
+            CallRecord.objects.filter(lead_id__in=ids)
+            .values("lead_id")
+            .annotate(count=Count("pk"))
+            .values_list("lead_id", "count")
+        )
+    return followups, calls
+
+
+def rescore_due_leads(
+    *,
+    as_of: datetime.datetime,
+    should_stop: Callable[[], bool] = lambda: False,
+    batch_size: int = BATCH_SIZE,
+) -> int:
+    """The rules worker's share: rescore the live leads whose `rescore_at` has come, a
+    batch at a time along its index, each batch locked with SKIP LOCKED (several workers
+    take different leads). Rescoring sets the next `rescore_at` (or none), so a rescored
+    lead leaves the selection and a killed worker's next run finds what is left."""
+    done = 0
+    rules = active_rules()
+    while not should_stop():
+        ids = list(
+            Lead.objects.filter(rescore_at__lte=as_of, deleted_at__isnull=True)
+            .order_by("rescore_at", "pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            break
+        count = rescore_leads(ids, now=as_of, rules=rules, skip_locked=True)
+        done += count
+        if len(ids) < batch_size or count == 0:
+            break
+    return done
+
+
+def score_import_rows(model, columns: Sequence[str], rows: Iterable[list]) -> Iterable[list]:
+    """Score each new lead of an import as its row goes by on the way to COPY (imported
+    leads have no activity yet, so the row alone decides). `rows` are lists of the values
+    of `columns`; each is scored in place, so the instances the caller builds from the
+    same list carry the score too. Customers pass through untouched.
+
+    The rules are read here, before the COPY starts: the connection runs no other query
+    while a COPY is in progress (one would wait for the COPY, which waits for it).
+    """
+    if model is not Lead:
+        return rows
+    rules = active_rules()
+    if not rules:
+        return rows
+    return _scored_rows(columns, rows, rules, now=timezone.now())
+
+
+def _scored_rows(
+    columns: Sequence[str], rows: Iterable[list], rules: list[scoring.Rule], *, now
+) -> Iterator[list]:
+    where = {name: index for index, name in enumerate(columns)}
+    for row in rows:
+        created_at = row[where["created_at"]] or now
+        values = scoring.lead_values(
+            source=row[where["source"]],
+            industry=row[where["industry"]],
+            region=row[where["region"]],
+            email=row[where["email"]],
+            custom=row[where["custom"]],
+            followups=0,
+            calls=0,
+            last_followup_at=None,
+            created_at=created_at,
+            now=now,
+        )
+        total, explanation = scoring.score(values, rules)
+        row[where["score"]] = total
+        row[where["score_explanation"]] = explanation
+        row[where["rescore_at"]] = scoring.rescore_due_at(
+            rules, last_followup_at=None, created_at=created_at, now=now
+        )
+        yield row
+
+
+def mark_all_for_rescoring(*, now: datetime.datetime | None = None) -> int:
+    """The rules changed: every live lead is due for rescoring by the worker (one UPDATE;
+    rescoring a million leads inside an admin's request would not end in time)."""
+    return Lead.objects.filter(deleted_at__isnull=True).update(rescore_at=now or timezone.now())
+
+
+# --- the rules ----------------------------------------------------------------------------
+
+
+def _check_admin(by) -> None:
+    if not access.scope_of(by).is_admin:
+        raise PermissionDenied(_("Only system admins manage scoring rules."))
+
+
+def save_rule(*, by, data: dict[str, Any], rule: ScoringRule | None = None) -> ScoringRule:
+    """Create a scoring rule, or change `rule`; every lead is then rescored by the worker."""
+    _check_admin(by)
+    rule = rule or ScoringRule(created_by=by)
+    merged = {name: data.get(name, getattr(rule, name)) for name in RULE_ATTRIBUTES}
+    errors = scoring.validate_rule(
+        field=str(merged["field"] or ""),
+        operator=str(merged["operator"] or ""),
+        value=merged["value"],
+        points=merged["points"],
+    )
+    name = str(merged["name"] or "").strip()
+    if not name or len(name) > 100:
+        errors["name"] = [_("Give the rule a name of at most 100 characters.")]
+    if errors:
+        raise ValidationError(errors)
+    merged["name"] = name
+    if isinstance(merged["value"], str):
+        merged["value"] = merged["value"].strip()
+    with transaction.atomic():
+        for attribute, value in merged.items():
+            setattr(rule, attribute, value)
+        rule.save()
+        mark_all_for_rescoring()
+    return rule
+
+
+def delete_rule(*, by, rule: ScoringRule) -> None:
+    """Delete a scoring rule; every lead is then rescored by the worker."""
+    _check_admin(by)
+    with transaction.atomic():
+        rule.delete()
+        mark_all_for_rescoring()
