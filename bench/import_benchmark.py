@@ -416,8 +416,8 @@ def fresh_database(engine: str, options) -> str:
     url = options.pg_url
     config = dj_database_url.parse(url)
     name = config["NAME"]
-    if not name.startswith("bench_import"):
-        raise SystemExit("--pg-url must name a database called bench_import…: it is dropped")
+    if not name.startswith("bench"):
+        raise SystemExit("--pg-url must name a database called bench…: it is dropped")
     with psycopg.connect(
         host=config["HOST"] or None,
         port=config["PORT"] or None,
@@ -526,11 +526,17 @@ def print_table(results: list[dict], rows: int) -> None:
         if item["step"] == "import csv" and item["database"] == "postgresql"
     ]
     if copies and imports:
-        fastest = max(copies, key=lambda item: item["rows_per_second"])
-        ratio = imports[0]["rows_per_second"] / fastest["rows_per_second"]
+        # The target (issues 4 and 9) is a quarter of COPY of the same rows into the same
+        # indexed table: COPY (full) writes every column the import writes. COPY (raw)
+        # leaves the normalised columns empty, so it is shown for reference only.
+        reference = next(
+            (item for item in copies if item["step"] == "COPY (full)"),
+            max(copies, key=lambda item: item["rows_per_second"]),
+        )
+        ratio = imports[0]["rows_per_second"] / reference["rows_per_second"]
         verdict = "meets" if ratio >= 0.25 else "MISSES"
         print(
-            f"PostgreSQL CSV import / fastest COPY ({fastest['step']}): {ratio:.2f} "
+            f"PostgreSQL CSV import / {reference['step']}: {ratio:.2f} "
             f"({verdict} the target of 0.25)"
         )
         for copy in copies:

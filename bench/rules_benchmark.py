@@ -37,6 +37,17 @@ def ensure_database(url: str) -> None:
             admin.execute(f'CREATE DATABASE "{name}"')
 
 
+def _default_literal(field) -> str:
+    value = field.get_default() if field.has_default() else ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, dict | list):
+        return "'" + json.dumps(value).replace("'", "''") + "'::jsonb"
+    return "''"
+
+
 def build(rows: int, due: int, owners: int) -> dict:
     """A fresh pool of `rows` leads: `due` past their reclaim time, the rest of the owned
     ones weeks from it (outside the warning period), and 40 % unassigned in the pool."""
@@ -70,8 +81,10 @@ def build(rows: int, due: int, owners: int) -> dict:
     owned = rows * 6 // 10
     if due > owned:
         raise SystemExit(f"--due {due} is more than the {owned} owned leads")
+    # Every other NOT NULL column gets its field's default (text '' when it has none):
+    # columns added since (an integer score, a JSON list) need a value of their type.
     columns = {
-        field.column: "''"
+        field.column: _default_literal(field)
         for field in Lead._meta.concrete_fields
         if field.column != "id" and not field.null
     }
