@@ -11,15 +11,32 @@ class HistoryIsImmutable(Exception):
 
 
 class EventQuerySet(models.QuerySet):
-    # The ownership trail can never be edited: refuse bulk changes through the ORM.
+    # The ownership trail and the audit log can never be edited: refuse bulk changes.
     def update(self, **kwargs):
-        raise HistoryIsImmutable("History events cannot be changed.")
+        raise HistoryIsImmutable("History cannot be changed.")
 
     def delete(self):
-        raise HistoryIsImmutable("History events cannot be deleted.")
+        raise HistoryIsImmutable("History cannot be deleted.")
 
 
-class Event(models.Model):
+class ImmutableModel(models.Model):
+    """Rows written once and never changed or deleted through any interface."""
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise HistoryIsImmutable("History cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise HistoryIsImmutable("History cannot be deleted.")
+
+
+class Event(ImmutableModel):
     """One entry of the ownership trail: who did what, from which owner/pool to which."""
 
     class Action(models.TextChoices):
@@ -98,8 +115,6 @@ class Event(models.Model):
     )
     at = models.DateTimeField(_("time"), default=timezone.now)
 
-    objects = EventQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("history event")
         verbose_name_plural = _("history events")
@@ -118,14 +133,6 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise HistoryIsImmutable("History events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise HistoryIsImmutable("History events cannot be deleted.")
 
 
 class Notification(models.Model):
@@ -178,7 +185,7 @@ class Notification(models.Model):
         return f"{self.kind} for {self.user_id}"
 
 
-class AuditEntry(models.Model):
+class AuditEntry(ImmutableModel):
     """The audit log (审计日志): sign-ins, exports, imports, deletions, permission denials
     and rule changes, with who, when and from which address. Readable by system admins;
     like history, it cannot be changed through any interface."""
@@ -212,8 +219,6 @@ class AuditEntry(models.Model):
     address = models.GenericIPAddressField(_("from address"), null=True, blank=True)
     at = models.DateTimeField(_("time"), default=timezone.now)
 
-    objects = EventQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
@@ -226,11 +231,3 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise HistoryIsImmutable("The audit log cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise HistoryIsImmutable("The audit log cannot be changed.")

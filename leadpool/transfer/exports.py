@@ -332,7 +332,7 @@ def _check_format(format: str) -> None:
         raise ValidationError({"format": [_("Choose csv or xlsx.")]})
 
 
-def _check_cap(queryset: QuerySet, cap: int) -> int:
+def check_cap(queryset: QuerySet, cap: int) -> int:
     """How many rows (at most cap) the export will have; ValidationError past the cap."""
     # A bounded count: COUNT over LIMIT cap + 1, never a count of the whole table.
     count = queryset[: cap + 1].count()
@@ -390,7 +390,7 @@ def export_records(
     default = [*DEFAULT_FIELDS, *(key for key in available if key.startswith("custom."))]
     columns = choose_columns(available, fields, default)
     selected = _selected(by, model, scope, records, ids)
-    count = _check_cap(selected, export_cap())
+    count = check_cap(selected, export_cap())
     queryset = selected.select_related("owner", "pool").prefetch_related("collaborators")
     log = _log(by, model.entity, format, count, filters, ids, columns, address)
     name = str(model._meta.verbose_name_plural)
@@ -425,7 +425,7 @@ def export_calls(
     columns = list(_call_columns(model).values())
     selected = _selected(by, model, scope, records, ids)
     calls = CallRecord.objects.filter(**{f"{subject}__in": selected.values("pk")})
-    count = _check_cap(calls, export_cap())
+    count = check_cap(calls, export_cap())
     queryset = calls.select_related(
         subject, f"{subject}__pool", f"{subject}__owner", "author"
     ).prefetch_related(f"{subject}__collaborators")

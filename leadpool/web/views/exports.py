@@ -143,7 +143,7 @@ def _check(request, kind, plan: dict) -> None:
     else:
         exports.choose_columns(exports.record_columns(model), plan["fields"], ())
     # The service's own bounded count and message; it checks again when it writes.
-    exports._check_cap(selected, exports.export_cap())
+    exports.check_cap(selected, exports.export_cap())
 
 
 @login_required
