@@ -1,7 +1,8 @@
 """Logging in for a token, and users and departments.
 
 Every signed-in user may read the directory of users and departments (a pool admin
-must pick whom to assign to); only system admins change it.
+must pick whom to assign to); only system admins change it. Each user reads and sets
+their own preferences (language, e-mailed notification types) at /users/me/.
 """
 
 from django.contrib.auth import authenticate
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -20,6 +22,8 @@ from leadpool.accounts.models import Department, User
 from leadpool.accounts.serializers import (
     DepartmentSerializer,
     DepartmentWriteSerializer,
+    PreferencesSerializer,
+    PreferencesWriteSerializer,
     TokenRequestSerializer,
     TokenSerializer,
     UserSerializer,
@@ -94,6 +98,34 @@ class UserViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         user = services.save_user(by=request.user, user=user, data=serializer.validated_data)
         return Response(self.get_serializer(user).data)
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: PreferencesSerializer},
+        description="You, with your preferences.",
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        request=PreferencesWriteSerializer,
+        responses={200: PreferencesSerializer},
+        description="Set your own `language` and `email_notifications`; any other field is "
+        "refused (a system admin changes those through /users/{id}/).",
+    )
+    @action(detail=False, methods=["get", "patch"], url_path="me")
+    def me(self, request):
+        user = request.user
+        if request.method == "PATCH":
+            serializer = PreferencesWriteSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            # One's own preferences only: no access rule is involved, and no other column.
+            # A field left out keeps its value.
+            data = serializer.validated_data
+            user = services.save_preferences(
+                user=user,
+                language=data.get("language", user.language),
+                email_notifications=data.get("email_notifications", user.email_notifications),
+            )
+        return Response(PreferencesSerializer(user).data)
 
     @extend_schema(
         request=None,

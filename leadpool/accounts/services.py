@@ -1,11 +1,15 @@
-"""Users and departments: created and changed by system admins only."""
+"""Users and departments: created and changed by system admins only; each user's own
+preferences (language, e-mailed notifications) by that user."""
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from leadpool.accounts.models import Department, User
+from leadpool.history.audit import audit
+from leadpool.history.models import AuditEntry, Notification
 
 USER_FIELDS = {"username", "display_name", "email", "role", "department", "is_active", "password"}
 
@@ -71,7 +75,15 @@ def save_user(*, by, user: User | None = None, data: dict) -> User:
     user.is_staff = user.role == User.Role.ADMIN or user.is_superuser
     with transaction.atomic():
         user.save()
+        # Which settings changed, never their values: a password stays out of the log.
+        details = {"created": creating, "fields": sorted(data)}
+        audit(AuditEntry.Action.SETTINGS_CHANGED, actor=by, target=_target(user), details=details)
     return user
+
+
+def _target(thing) -> str:
+    """How the audit log names a changed user, department or field: kind, id and name."""
+    return f"{thing._meta.model_name}:{thing.pk} {thing}"
 
 
 def save_department(*, by, department: Department | None = None, data: dict) -> Department:
@@ -101,7 +113,16 @@ def save_department(*, by, department: Department | None = None, data: dict) -> 
             errors["name"] = [_("There is already a department with this name here.")]
     if errors:
         raise ValidationError(errors)
-    department.save()
+    created = department.pk is None
+    with transaction.atomic():
+        department.save()
+        details = {"created": created, "fields": sorted(data)}
+        audit(
+            AuditEntry.Action.SETTINGS_CHANGED,
+            actor=by,
+            target=_target(department),
+            details=details,
+        )
     return department
 
 
@@ -115,4 +136,32 @@ def delete_department(*, by, department: Department) -> None:
         raise ValidationError(
             {"non_field_errors": [_("Remove it from the pools it belongs to first.")]}
         )
-    department.delete()
+    with transaction.atomic():
+        target = _target(department)
+        department.delete()
+        audit(
+            AuditEntry.Action.SETTINGS_CHANGED, actor=by, target=target, details={"deleted": True}
+        )
+
+
+def save_preferences(*, user: User, language: str, email_notifications: list[str]) -> User:
+    """A user's own preferences: the language of their pages and e-mails (blank: the
+    browser's, and the site's for e-mails) and the notification kinds they also want by
+    e-mail (history Notification.Kind values)."""
+    errors: dict[str, list[str]] = {}
+    if language not in {"", *(code for code, _name in settings.LANGUAGES)}:
+        errors["language"] = [_("There is no language “%(code)s”.") % {"code": language}]
+    unknown = [kind for kind in email_notifications if kind not in Notification.Kind.values]
+    if unknown:
+        errors["email_notifications"] = [
+            _("Unknown notification kinds: %(kinds)s.") % {"kinds": ", ".join(unknown)}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    user.language = language
+    # In the order the kinds are listed, each once, so the stored list is stable.
+    user.email_notifications = [
+        kind for kind in Notification.Kind.values if kind in set(email_notifications)
+    ]
+    user.save(update_fields=["language", "email_notifications"])
+    return user

@@ -25,6 +25,8 @@ from leadpool.customers.models import (
     OrderLine,
 )
 from leadpool.fields.models import CustomField
+from leadpool.history.audit import audit
+from leadpool.history.models import AuditEntry
 from leadpool.pools import access
 
 MAX_AMOUNT = Decimal("999999999999.99")
@@ -428,13 +430,25 @@ def save_mapping(*, by, lead_field, customer_field) -> CustomFieldMapping:
             errors["customer_field"] = [problem]
     if errors:
         raise ValidationError(errors)
-    mapping, _created = CustomFieldMapping.objects.update_or_create(
-        lead_field=source, defaults={"customer_field": target}
-    )
+    with transaction.atomic():
+        mapping, _created = CustomFieldMapping.objects.update_or_create(
+            lead_field=source, defaults={"customer_field": target}
+        )
+        _audit_mapping(by, f"lead.{source.key} → customer.{target.key}")
     return mapping
 
 
 def delete_mapping(*, by, mapping: CustomFieldMapping) -> None:
     if not (by.is_authenticated and by.is_system_admin):
         raise PermissionDenied(_("Only system admins change the conversion mapping."))
-    mapping.delete()
+    with transaction.atomic():
+        description = f"lead.{mapping.lead_field.key} → customer.{mapping.customer_field.key}"
+        mapping.delete()
+        _audit_mapping(by, description, deleted=True)
+
+
+def _audit_mapping(by, description: str, *, deleted: bool = False) -> None:
+    details = {"mapping": description, "deleted": deleted}
+    audit(
+        AuditEntry.Action.SETTINGS_CHANGED, actor=by, target="conversion mapping", details=details
+    )

@@ -10,12 +10,15 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
+from django.db import transaction
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from leadpool.core.normalize import normalize_email, normalize_phone
 from leadpool.core.times import parse_moment
 from leadpool.fields.models import CustomField
+from leadpool.history.audit import audit
+from leadpool.history.models import AuditEntry
 
 TEXT_MAX_LENGTH = 255
 LONG_TEXT_MAX_LENGTH = 10_000
@@ -241,5 +244,12 @@ def save_field(*, by, field: CustomField | None = None, data: dict) -> CustomFie
     duplicate = CustomField.objects.filter(entity=field.entity, key=field.key)
     if duplicate.exclude(pk=field.pk).exists():
         raise ValidationError({"key": [_("There is already a field with this key.")]})
-    field.save()
+    with transaction.atomic():
+        field.save()
+        audit(
+            AuditEntry.Action.SETTINGS_CHANGED,
+            actor=by,
+            target=f"customfield:{field.pk} {field.entity}.{field.key}",
+            details={"created": creating, "fields": sorted(data)},
+        )
     return field

@@ -123,6 +123,10 @@ class Event(ImmutableModel):
             models.Index(fields=["lead", "-at"], name="event_lead"),
             models.Index(fields=["customer", "-at"], name="event_customer"),
             models.Index(fields=["from_owner", "action", "-at"], name="event_from_owner"),
+            # The dashboard's return-reasons report: recent returns across the pools.
+            models.Index(
+                fields=["-at"], name="event_return_at", condition=models.Q(action="return")
+            ),
             models.Index(
                 fields=["import_job", "action"],
                 name="event_import_job",
@@ -201,6 +205,8 @@ class AuditEntry(ImmutableModel):
         PURGE = "purge", _("Purged records")
         PERMISSION_DENIED = "permission_denied", _("Permission denied")
         POOL_CHANGED = "pool_changed", _("Changed a pool's rules")
+        # Users, departments, custom fields, the conversion mapping, scoring rules.
+        SETTINGS_CHANGED = "settings_changed", _("Changed the settings")
 
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     actor = models.ForeignKey(

@@ -36,6 +36,7 @@ CHOICE_RULES = {
     "contact_visibility": Pool.ContactVisibility,
     "distribution": Pool.Distribution,
     "on_retention_expiry": Pool.RetentionAction,
+    "score_threshold_action": Pool.ThresholdAction,
 }
 RULES = (
     *COUNT_RULES,
@@ -137,6 +138,11 @@ def _apply(pool: Pool, values: dict, errors: dict, *, creating: bool) -> list[st
             plain[field] = _whole(values[field], field, errors, minimum=minimum, maximum=maximum)
     if values.get("score_threshold") is not None and pool.kind != Pool.Kind.LEAD:
         errors["score_threshold"] = [_("Only leads have a score; leave this empty.")]
+    if (
+        values.get("score_threshold_action") == Pool.ThresholdAction.CONVERT
+        and pool.kind != Pool.Kind.LEAD
+    ):
+        errors["score_threshold_action"] = [_("Only leads are converted; notify the owner.")]
     for field in FLAG_RULES:
         if field in values:
             if not isinstance(values[field], bool):

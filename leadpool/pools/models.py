@@ -31,6 +31,10 @@ class Pool(models.Model):
         ROUND_ROBIN = "round_robin", _("Round robin")
         LOAD_BALANCED = "load_balanced", _("To whoever holds fewest")
 
+    class ThresholdAction(models.TextChoices):
+        NOTIFY = "notify", _("Notify the owner")
+        CONVERT = "convert", _("Convert it into a customer with an opportunity, and notify")
+
     class RetentionAction(models.TextChoices):
         KEEP = "keep", _("Keep in the pool")
         DELETE = "delete", _("Move to the recycle bin")
@@ -136,8 +140,15 @@ class Pool(models.Model):
         related_name="+",
     )
 
-    # Lead scoring (leadpool/scoring): a lead whose score rises to this notifies its owner.
+    # Lead scoring (leadpool/scoring): a lead whose score rises to this notifies its owner,
+    # and with "convert", an assigned lead is also converted as its owner.
     score_threshold = models.IntegerField(_("score threshold"), null=True, blank=True)
+    score_threshold_action = models.CharField(
+        _("when a lead reaches the score threshold"),
+        max_length=16,
+        choices=ThresholdAction.choices,
+        default=ThresholdAction.NOTIFY,
+    )
 
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

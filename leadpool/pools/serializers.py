@@ -217,7 +217,15 @@ class RulesSerializer(serializers.Serializer):
         allow_null=True,
         min_value=RULE_LIMITS["score_threshold"][0],
         max_value=RULE_LIMITS["score_threshold"][1],
-        help_text="Lead pools: a lead whose score rises to this notifies its owner (null: off).",
+        help_text="Lead pools: a lead whose score rises to this notifies its owner, or is "
+        "also converted (score_threshold_action); null: off.",
+    )
+    score_threshold_action = serializers.ChoiceField(
+        Pool.ThresholdAction.choices,
+        required=False,
+        help_text="notify: tell the owner. convert: also convert an assigned lead as its "
+        "owner into a customer with an opportunity named after the lead (or link it to the "
+        "one customer it matches); unassigned leads are not converted.",
     )
 
     def to_representation(self, pool):

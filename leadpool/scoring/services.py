@@ -6,10 +6,14 @@ rules worker (`rescore_due_leads`, from pools/automation.run_rules) when time al
 it (a recency rule's day count is crossed: `Lead.rescore_at`) or the rules changed (then
 every live lead is due). A rise to the pool's `score_threshold` notifies the owner once
 per crossing: the rescoring locks the lead's row, so two rescorings never both see it
-cross.
+cross. A pool whose `score_threshold_action` is "convert" also converts an assigned lead
+that crosses (leads/services.convert_lead, as its owner, with an opportunity named after
+it), in the same transaction as the new score, so a rerun finds nothing left to cross;
+a refused conversion is noted on the notification and changes nothing else.
 """
 
 import datetime
+import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -20,14 +24,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadpool.activity.models import CallRecord, FollowUp
+from leadpool.core.results import Refused
 from leadpool.history.models import Notification
 from leadpool.history.services import notify
 from leadpool.leads.models import Lead
 from leadpool.pools import access
+from leadpool.pools.models import Pool
 from leadpool.scoring import rules as scoring
 from leadpool.scoring.models import ScoringRule
 
+logger = logging.getLogger(__name__)
+
 BATCH_SIZE = 2000
+RESCORED_FIELDS = ("score", "score_explanation", "rescore_at")
+CONVERSION_FIELDS = ("status", "converted_at", "customer", "reclaim_at", "updated_at")
 RULE_ATTRIBUTES = ("name", "field", "operator", "value", "points", "is_active", "position")
 
 
@@ -49,7 +59,9 @@ def rescore_record(record, *, now: datetime.datetime | None = None) -> None:
     if not rules and not (record.score or record.score_explanation or record.rescore_at):
         return  # no rules and nothing left to clear: spare the common case its queries
     rescore_leads([record.pk], now=now, rules=rules)
-    record.refresh_from_db(fields=["score", "score_explanation", "rescore_at"])
+    # A crossing may have converted it (the pool's threshold action): the caller's copy
+    # then learns that too.
+    record.refresh_from_db(fields=[*RESCORED_FIELDS, *CONVERSION_FIELDS])
 
 
 def rescore_leads(
@@ -60,14 +72,15 @@ def rescore_leads(
     skip_locked: bool = False,
 ) -> int:
     """Rescore the live leads `ids`, set-wise: their activity counts in two queries, one
-    UPDATE for the batch, and one notification per owner of each lead that crossed its
-    pool's threshold. Returns how many were rescored."""
+    UPDATE for the batch, and for each lead that crossed its pool's threshold, its
+    pool's action (a conversion, then a notification to its owner). Returns how many
+    were rescored."""
     now = now or timezone.now()
     rules = active_rules() if rules is None else rules
     with transaction.atomic():
         leads = list(
             Lead.objects.select_for_update(of=("self",), skip_locked=skip_locked)
-            .select_related("pool")
+            .select_related("pool", "owner")
             .filter(pk__in=list(ids), deleted_at__isnull=True)
             .order_by("pk")
         )
@@ -75,6 +88,7 @@ def rescore_leads(
             return 0
         followups, calls = _activity_counts([lead.pk for lead in leads], rules)
         changed = []
+        crossed = []
         for lead in leads:
             before = lead.score
             values = scoring.lead_values(
@@ -96,15 +110,83 @@ def rescore_leads(
             changed.append(lead)
             threshold = lead.pool.score_threshold if lead.pool is not None else None
             if threshold is not None and lead.owner_id and before < threshold <= lead.score:
-                notify(
-                    [lead.owner_id],
-                    kind=Notification.Kind.SCORE_THRESHOLD,
-                    record=lead,
-                    pool=lead.pool,
-                    details={"score": lead.score, "threshold": threshold},
-                )
-        Lead.objects.bulk_update(changed, ["score", "score_explanation", "rescore_at"])
+                crossed.append(lead)
+        Lead.objects.bulk_update(changed, list(RESCORED_FIELDS))
+        for lead in crossed:
+            _threshold_crossed(lead)
     return len(changed)
+
+
+def _threshold_crossed(lead: Lead) -> None:
+    """The pool's threshold action for a lead whose score just rose to it (inside the
+    rescoring's transaction): convert it if the pool says so, and tell its owner."""
+    details: dict[str, Any] = {"score": lead.score, "threshold": lead.pool.score_threshold}
+    if lead.pool.score_threshold_action == Pool.ThresholdAction.CONVERT and not lead.is_closed:
+        details.update(_convert_on_threshold(lead))
+    notify(
+        [lead.owner_id],
+        kind=Notification.Kind.SCORE_THRESHOLD,
+        record=lead,
+        pool=lead.pool,
+        details=details,
+    )
+
+
+def _convert_on_threshold(lead: Lead) -> dict[str, Any]:
+    """Convert the lead as its owner, into a new customer with an opportunity named after
+    the lead, or linked to the one customer on file that it matches (the duplicate check
+    the conversion runs). What happened, for the notification: the customer and the
+    opportunity, or why it was refused (nothing is then written)."""
+    from leadpool.leads.services import convert_lead  # it imports this module
+
+    owner = lead.owner
+    opportunity = {"name": (lead.name or lead.company)[:200]}
+    try:
+        # A savepoint: a refusal undoes the conversion's partial work and nothing else.
+        with transaction.atomic():
+            try:
+                conversion = convert_lead(lead_id=lead.pk, by=owner, opportunity=opportunity)
+            except ValidationError as error:
+                existing = _the_matching_customer(error)
+                if existing is None:
+                    raise
+                conversion = convert_lead(
+                    lead_id=lead.pk,
+                    by=owner,
+                    existing_customer=existing,
+                    opportunity=opportunity,
+                )
+    except Refused as refused:
+        code, message = refused.refusal.code, refused.refusal.message
+    except ValidationError as error:
+        code, message = "invalid", " ".join(error.messages)
+    except PermissionDenied as error:
+        code, message = "forbidden", str(error)
+    else:
+        return {
+            "converted": True,
+            "customer": conversion.customer.pk,
+            "customer_name": str(conversion.customer),
+            "created_customer": conversion.created_customer,
+            "opportunity": conversion.opportunity.pk if conversion.opportunity else None,
+        }
+    logger.warning(
+        "Lead %s crossed its pool's score threshold but was not converted: %s (%s)",
+        lead.pk,
+        message,
+        code,
+    )
+    return {"converted": False, "conversion_refused": code, "conversion_message": message}
+
+
+def _the_matching_customer(error: ValidationError) -> int | None:
+    """The customer a conversion was refused as a duplicate of, when exactly one in the
+    owner's scope matches and none outside it does; otherwise a person must choose."""
+    report = getattr(error, "report", None)
+    if report is None or report.elsewhere:
+        return None
+    customers = [match.id for match in report.matches if match.type == "customer"]
+    return customers[0] if len(customers) == 1 else None
 
 
 def _activity_counts(ids: list[int], rules: list[scoring.Rule]) -> tuple[dict, dict]:

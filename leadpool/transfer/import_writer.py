@@ -20,7 +20,7 @@ from leadpool.pools.distribution import distribute_records
 from leadpool.pools.models import PooledRecord
 from leadpool.pools.rules import ReclaimRules, reclaim_deadline
 from leadpool.pools.sweeps import insert_rows
-from leadpool.scoring.services import score_import_rows
+from leadpool.scoring.services import active_rules, rescore_leads, score_import_rows
 from leadpool.transfer.import_rows import RowPlan
 from leadpool.transfer.models import ImportJob, ImportRowReport
 
@@ -141,6 +141,7 @@ class BatchWriter:
 
     def _update(self, plans: list[RowPlan], now: datetime.datetime) -> None:
         events = []
+        updated: list[PooledRecord] = []
         for plan in plans:
             record = self._locked[plan.record_id]
             changes = {
@@ -161,7 +162,24 @@ class BatchWriter:
                 (record.pk, Event.Action.EDIT, self.job.user_id, None, None, "", "",
                  {"fields": fields, "row": plan.row}, self.job.pk, now)
             )  # fmt: skip
+            updated.append(record)
         insert_rows(Event, [self.subject, *EVENT_COLUMNS], events)
+        self._rescore(updated, now)
+
+    def _rescore(self, updated: list[PooledRecord], now: datetime.datetime) -> None:
+        """Updated leads are scored again, as an edit rescores a lead: the batch's in one
+        go (scoring.services.rescore_leads: two count queries and one UPDATE), under the
+        locks `_refuse_updates_out_of_reach` took. A rise to the pool's threshold acts as
+        it does after an edit."""
+        if self.model.entity != "lead" or not updated:
+            return
+        rules = active_rules()
+        if not rules:
+            # No rules: only leads still carrying an old score have anything to change.
+            updated = [r for r in updated if r.score or r.score_explanation or r.rescore_at]
+            if not updated:
+                return
+        rescore_leads([record.pk for record in updated], now=now, rules=rules)
 
     # --- creates -----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import itertools
 import math
 import os
 import re
+import struct
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +50,21 @@ TEXT_ENCODINGS = ("utf-8", "gb18030", "cp1252")
 ZIP_MAX_UNPACKED_BYTES = 1024**3
 ZIP_MAX_RATIO = 100
 ZIP_RATIO_CHECK_FROM = 100 * 1024**2
+# No part may unpack past this (a million rows of ten columns is about 400 MB of sheet XML).
+ZIP_MAX_ENTRY_BYTES = 512 * 1024**2
+# Real workbooks hold tens of parts (hundreds with many sheets or pictures). Past this the
+# archive is refused from its end record, before its directory is read into memory: a
+# small upload of many tiny entries would otherwise cost far more memory than its size.
+ZIP_MAX_ENTRIES = 10_000
+# The end-of-central-directory record: signature, 4 two-byte fields (disk numbers and the
+# entry counts), the directory's size and offset, and the comment's length; the comment
+# (at most 65,535 bytes) follows it at the end of the file.
+_EOCD = struct.Struct("<4s4H2LH")
+_EOCD_SIGNATURE = b"PK\x05\x06"
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")
+_ZIP64_EOCD_SIGNATURE = b"PK\x06\x06"
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -355,6 +371,8 @@ def _text_lines(file: BinaryIO, codec: str) -> Iterator[str]:
 
 def _zip_workbook_format(source: Source) -> str:
     with _opened(source) as file:
+        _refuse_many_entries(_declared_entries(file))
+        file.seek(0)
         try:
             with zipfile.ZipFile(file) as archive:
                 parts = archive.infolist()
@@ -367,6 +385,22 @@ def _zip_workbook_format(source: Source) -> str:
                 ),
                 detail=str(error),
             ) from None
+    # The directory itself may hold more entries than the end record declared.
+    _refuse_many_entries(len(parts))
+    biggest = max(parts, key=lambda part: part.file_size, default=None)
+    if biggest is not None and biggest.file_size > ZIP_MAX_ENTRY_BYTES:
+        raise ReadError(
+            "too_large",
+            _(
+                "One part of the workbook would unpack to %(size)s MB, more than the "
+                "%(limit)s MB that can be imported; split the sheet into smaller files."
+            )
+            % {
+                "size": f"{biggest.file_size // 1024**2:,}",
+                "limit": f"{ZIP_MAX_ENTRY_BYTES // 1024**2:,}",
+            },
+            detail=biggest.filename,
+        )
     unpacked = sum(part.file_size for part in parts)
     if unpacked > ZIP_MAX_UNPACKED_BYTES or any(
         part.file_size > ZIP_RATIO_CHECK_FROM
@@ -386,6 +420,46 @@ def _zip_workbook_format(source: Source) -> str:
     if "content.xml" in names and "mimetype" in names:
         return "ods"
     raise ReadError("not_a_table", _("This is a ZIP archive, not a spreadsheet."))
+
+
+def _declared_entries(file: BinaryIO) -> int:
+    """How many entries the archive's end record says it holds (0 when there is no end
+    record: zipfile then fails on it as damaged). Reads at most the last 64 KiB."""
+    file.seek(0, os.SEEK_END)
+    size = file.tell()
+    start = max(0, size - _EOCD.size - 0xFFFF)
+    file.seek(start)
+    tail = file.read(size - start)
+    at = tail.rfind(_EOCD_SIGNATURE)
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return 0
+    *_head, entries, _cd_size, _cd_offset, _comment = _EOCD.unpack_from(tail, at)
+    if entries != 0xFFFF:
+        return entries
+    # ZIP64: the real count is in the ZIP64 end record, which the locator before points to.
+    locator_at = at - _ZIP64_LOCATOR.size
+    if locator_at < 0:
+        return entries
+    signature, _disk, record_offset, _disks = _ZIP64_LOCATOR.unpack_from(tail, locator_at)
+    if signature != _ZIP64_LOCATOR_SIGNATURE or record_offset + _ZIP64_EOCD.size > size:
+        return entries
+    file.seek(record_offset)
+    record = file.read(_ZIP64_EOCD.size)
+    if len(record) < _ZIP64_EOCD.size or not record.startswith(_ZIP64_EOCD_SIGNATURE):
+        return entries
+    return _ZIP64_EOCD.unpack(record)[7]
+
+
+def _refuse_many_entries(entries: int) -> None:
+    if entries > ZIP_MAX_ENTRIES:
+        raise ReadError(
+            "too_large",
+            _(
+                "The workbook holds %(count)s parts, more than the %(limit)s a spreadsheet "
+                "needs; it is not an ordinary workbook. Save it again in Excel and retry."
+            )
+            % {"count": f"{entries:,}", "limit": f"{ZIP_MAX_ENTRIES:,}"},
+        )
 
 
 def _open_workbook(source: Source, format: str, sheet: Sheet) -> Table:

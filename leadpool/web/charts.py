@@ -37,13 +37,20 @@ class Chart:
     bars: list[Bar]
     height: int
     width: int = WIDTH
+    empty_text: str = ""  # what to say instead of an empty chart; general words if blank
 
     @property
     def is_empty(self) -> bool:
         return not any(bar.total for bar in self.bars)
 
 
-def bar_chart(title: str, series: list[tuple[str, str]], rows: list[tuple[str, dict]]) -> Chart:
+def bar_chart(
+    title: str,
+    series: list[tuple[str, str]],
+    rows: list[tuple[str, dict]],
+    *,
+    empty_text: str = "",
+) -> Chart:
     """One bar per row (label, {series key: value}), its segments stacked in series order,
     all scaled to the largest total."""
     keys = [key for key, _label in series]
@@ -73,4 +80,10 @@ def bar_chart(title: str, series: list[tuple[str, str]], rows: list[tuple[str, d
                 segments=segments,
             )
         )
-    return Chart(title=str(title), series=series, bars=bars, height=max(len(rows), 1) * ROW)
+    return Chart(
+        title=str(title),
+        series=series,
+        bars=bars,
+        height=max(len(rows), 1) * ROW,
+        empty_text=str(empty_text),
+    )

@@ -3,7 +3,8 @@ number of set-based queries however many records, pools and owners there are:
 
 - one aggregate for the funnel, the ageing buckets and the due / reclaim counts,
 - one GROUP BY pool, one GROUP BY owner,
-- the pools' warning days, the follow-ups due today and the reclaim warnings.
+- the pools' warning days, the follow-ups due today and the reclaim warnings;
+- one GROUP BY reason over the history's recent returns (`return_reasons`).
 """
 
 import datetime
@@ -13,6 +14,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from leadpool.history.models import Event
 from leadpool.pools import access
 from leadpool.pools.models import Pool
 
@@ -20,6 +22,8 @@ LISTED = 20  # rows in the due-today and reclaim-warning lists
 OWNERS_SHOWN = 15
 # Ageing of unassigned records, by time in the pool: (key, younger than, in days).
 AGES = (("day", 1), ("week", 7), ("month", 30), ("older", None))
+RETURN_DAYS = 30  # the return-reasons report's window
+REASONS_SHOWN = 10  # free-text reasons can be many: the rest are summed as "other"
 
 
 @dataclass
@@ -114,3 +118,41 @@ def numbers(user, model, *, scope: access.Scope | None = None) -> Numbers:
     return Numbers(
         totals=totals, pools=pools, owners=owners, due_today=due_today, reclaim_soon=reclaim_soon
     )
+
+
+@dataclass
+class ReturnReasons:
+    rows: list[tuple[str, int]]  # (reason, returns), most frequent first
+    other: int  # returns whose reasons did not make the list
+    total: int
+
+
+def return_reasons(
+    user, model, *, scope: access.Scope | None = None, now: datetime.datetime | None = None
+) -> ReturnReasons:
+    """Returns (退回) of the last RETURN_DAYS days by reason, from the history, as the
+    pools' return reasons are reported (PRODUCT.md). Counted: every return for a system
+    admin; otherwise returns into the pools one administers, returns by oneself or by the
+    people of the departments one manages, and returns of records one may see now (a
+    member of a claimable pool sees what waits in it). One GROUP BY query."""
+    scope = scope or access.scope_of(user)
+    now = now or timezone.now()
+    events = Event.objects.filter(
+        action=Event.Action.RETURN,
+        at__gte=now - datetime.timedelta(days=RETURN_DAYS),
+        **{f"{model.entity}__isnull": False},
+    )
+    if not scope.is_active:
+        events = events.none()
+    elif not scope.is_admin:
+        visible = access.visible_records(user, model, scope=scope).values("pk")
+        known = Q(from_owner_id=scope.user_id) | Q(**{f"{model.entity}_id__in": visible})
+        if scope.administered_pool_ids:
+            known |= Q(to_pool_id__in=scope.administered_pool_ids)
+        if scope.managed_department_ids:
+            known |= Q(from_owner__department_id__in=scope.managed_department_ids)
+        events = events.filter(known)
+    counted = list(events.values("reason").annotate(count=Count("pk")).order_by("-count", "reason"))
+    rows = [(row["reason"], row["count"]) for row in counted[:REASONS_SHOWN]]
+    other = sum(row["count"] for row in counted[REASONS_SHOWN:])
+    return ReturnReasons(rows=rows, other=other, total=sum(row["count"] for row in counted))

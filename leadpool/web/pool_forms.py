@@ -63,7 +63,10 @@ class PoolForm(forms.Form):
             _("Records nobody claims"),
             ("retention_days", "on_retention_expiry", "retention_move_to_pool"),
         ),
+        (_("Lead scoring"), ("score_threshold", "score_threshold_action")),
     )
+    # Only leads have a score: a customer pool's page leaves these out.
+    LEAD_ONLY = ("score_threshold", "score_threshold_action")
 
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=Pool.Kind.choices)
@@ -179,6 +182,28 @@ class PoolForm(forms.Form):
         help_text=_("Only when the records are moved to another pool."),
     )
 
+    score_threshold = forms.IntegerField(
+        label=_("Score threshold"),
+        required=False,
+        help_text=_(
+            "When a lead's score rises to this number, something happens once (chosen "
+            "below); it happens again only if the score drops under it and rises again. "
+            "Scores add up the points of the scoring rules. Empty: nothing happens."
+        ),
+    )
+    score_threshold_action = forms.ChoiceField(
+        label=_("When a lead reaches it"),
+        choices=Pool.ThresholdAction.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Converting makes the lead a customer of its owner, with a contact and an "
+            "opportunity named after the lead (or adds it to the one customer it matches), "
+            "as if the owner had converted it. Leads nobody owns are not converted. The "
+            "owner is told either way, and why if it could not be converted."
+        ),
+    )
+
     def __init__(self, *args, pool=None, may_change_admins: bool, **kwargs):
         if pool is not None and "initial" not in kwargs:
             kwargs["initial"] = initial_of(pool)
@@ -188,6 +213,9 @@ class PoolForm(forms.Form):
             self.fields[name].queryset = users
         if pool is not None:
             del self.fields["kind"]  # a pool's kind never changes
+            if pool.kind != Pool.Kind.LEAD:
+                for name in self.LEAD_ONLY:
+                    del self.fields[name]
             self.fields["retention_move_to_pool"].queryset = Pool.objects.filter(
                 kind=pool.kind
             ).exclude(pk=pool.pk)
@@ -201,6 +229,11 @@ class PoolForm(forms.Form):
     def clean_return_reasons(self) -> list[str]:
         text = self.cleaned_data["return_reasons"]
         return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def clean_score_threshold_action(self) -> str:
+        # A browser always sends the ticked radio button; a form posted without it means
+        # the default.
+        return self.cleaned_data["score_threshold_action"] or Pool.ThresholdAction.NOTIFY
 
     def clean_routing(self) -> list:
         text = self.cleaned_data["routing"].strip()
@@ -255,6 +288,8 @@ def initial_of(pool: Pool) -> dict:
             "retention_days",
             "on_retention_expiry",
             "retention_move_to_pool",
+            "score_threshold",
+            "score_threshold_action",
         )
     }
     initial["return_reasons"] = "\n".join(pool.return_reasons)

@@ -12,6 +12,7 @@ from leadpool.web.views import (
     notifications,
     pool_settings,
     records,
+    settings,
 )
 
 register_converter(KindConverter, "kind")
@@ -45,6 +46,41 @@ urlpatterns = [
     path("imports/<int:pk>/", imports.import_job, name="import_job"),
     path("imports/<int:pk>/errors/", imports.import_errors, name="import_errors"),
     path("imports/<int:pk>/undo/", imports.import_undo, name="import_undo"),
+    path("settings/", settings.settings_home, name="settings"),
+    path("settings/me/", settings.preferences, name="preferences"),
+    path("settings/users/", settings.user_list, name="settings_users"),
+    path("settings/users/new/", settings.user_create, name="settings_user_create"),
+    path("settings/users/<int:pk>/", settings.user_edit, name="settings_user"),
+    path(
+        "settings/users/<int:pk>/password/",
+        settings.user_password,
+        name="settings_user_password",
+    ),
+    path("settings/departments/", settings.department_list, name="settings_departments"),
+    path(
+        "settings/departments/new/",
+        settings.department_create,
+        name="settings_department_create",
+    ),
+    path("settings/departments/<int:pk>/", settings.department_edit, name="settings_department"),
+    path(
+        "settings/departments/<int:pk>/delete/",
+        settings.department_delete,
+        name="settings_department_delete",
+    ),
+    path("settings/fields/", settings.field_list, name="settings_fields_home"),
+    path("settings/fields/<slug:entity>/", settings.field_list, name="settings_fields"),
+    path(
+        "settings/fields/<slug:entity>/new/",
+        settings.field_create,
+        name="settings_field_create",
+    ),
+    path(
+        "settings/fields/<slug:entity>/<int:pk>/",
+        settings.field_edit,
+        name="settings_field",
+    ),
+    path("settings/mapping/", settings.mapping_edit, name="settings_mapping"),
     path("settings/pools/", pool_settings.pool_settings_list, name="pool_settings_list"),
     path("settings/pools/new/", pool_settings.pool_settings_create, name="pool_settings_create"),
     path("settings/pools/<int:pk>/", pool_settings.pool_settings_edit, name="pool_settings"),

@@ -31,6 +31,7 @@ DEFAULT_RULES = {
     "on_retention_expiry": "keep",
     "retention_move_to_pool": None,
     "score_threshold": None,
+    "score_threshold_action": "notify",
 }
 
 

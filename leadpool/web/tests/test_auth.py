@@ -31,6 +31,29 @@ def test_logging_in_without_next_lands_on_my_leads(rep_east):
     assert Client().get("/")["Location"] == "/leads/"
 
 
+def test_signing_in_brings_the_saved_language_to_a_new_browser(rep_east):
+    # given: rep_east chose Chinese on another browser
+    rep_east.language = "zh-hans"
+    rep_east.save(update_fields=["language"])
+    client = Client()
+    # when
+    client.post("/login/", {"username": "rep_east", "password": "pw-rep_east"})
+    # then
+    page = client.get("/leads/", follow=True)
+    assert page.wsgi_request.LANGUAGE_CODE == "zh-hans"
+    assert '<html lang="zh-hans"' in page.content.decode()
+
+
+def test_without_a_saved_language_the_browsers_choice_stands(rep_east):
+    # given
+    client = Client(headers={"accept-language": "zh-CN"})
+    # when
+    response = client.post("/login/", {"username": "rep_east", "password": "pw-rep_east"})
+    # then
+    assert "django_language" not in response.cookies
+    assert client.get("/leads/").wsgi_request.LANGUAGE_CODE == "zh-hans"
+
+
 def test_logout_is_a_post(client_for, rep_east):
     # given
     client = client_for(rep_east)

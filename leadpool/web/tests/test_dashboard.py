@@ -138,3 +138,103 @@ def test_a_bar_chart_scales_to_the_largest_total():
     assert [segment.width for segment in second.segments] == [85.0]
     assert (first.total, second.total) == (4, 1)
     assert not chart.is_empty
+
+
+# --- return reasons ---------------------------------------------------------------------
+
+
+def give_back(owner, pool, make_lead, reason: str, count: int = 1) -> list:
+    """`count` leads that `owner` held from `pool`, returned with `reason` (the service)."""
+    from leadpool.leads.models import Lead
+    from leadpool.pools.services import return_records
+
+    leads = [make_lead(pool=pool, owner=owner) for _ in range(count)]
+    result = return_records(model=Lead, ids=[lead.pk for lead in leads], by=owner, reason=reason)
+    assert len(result.done) == count
+    return leads
+
+
+def test_return_reasons_count_the_last_30_days_by_reason(
+    pool_admin, rep_east, lead_pool, make_lead
+):
+    # given
+    from leadpool.history.models import Event
+
+    give_back(rep_east, lead_pool, make_lead, "无法联系", count=2)
+    give_back(rep_east, lead_pool, make_lead, "无意向")
+    old = make_lead(pool=lead_pool)
+    Event.objects.create(
+        lead=old,
+        action=Event.Action.RETURN,
+        actor=rep_east,
+        from_owner=rep_east,
+        to_pool=lead_pool,
+        reason="信息错误",
+        at=timezone.now() - datetime.timedelta(days=31),
+    )
+    # when
+    found = dashboard.return_reasons(pool_admin, KINDS["leads"].model)
+    # then
+    assert found.rows == [("无法联系", 2), ("无意向", 1)]
+    assert (found.other, found.total) == (0, 3)
+    assert dashboard.return_reasons(pool_admin, KINDS["customers"].model).rows == []
+
+
+def test_return_reasons_stay_within_what_the_viewer_oversees(
+    admin, manager, pool_admin, member, rep_east, rep_west, outsider, lead_pool, make_lead
+):
+    # given a return into the pool by rep_east, and one into another pool by rep_west
+    give_back(rep_east, lead_pool, make_lead, "无意向")
+    elsewhere = Pool.objects.create(name="West pool")
+    give_back(rep_west, elsewhere, make_lead, "信息错误")
+    leads = KINDS["leads"].model
+
+    def reasons(user):
+        return sorted(reason for reason, _count in dashboard.return_reasons(user, leads).rows)
+
+    # then
+    assert reasons(admin) == ["信息错误", "无意向"]
+    assert reasons(pool_admin) == ["无意向"]  # returns into the pool they administer
+    assert reasons(manager) == ["无意向"]  # rep_east is in the department they manage
+    assert reasons(rep_east) == ["无意向"]  # their own
+    assert reasons(member) == ["无意向"]  # the record waits, claimable, in their pool
+    assert reasons(rep_west) == ["信息错误"]
+    assert reasons(outsider) == []
+
+
+def test_many_reasons_are_summed_beyond_the_first_ten(pool_admin, rep_east, lead_pool, make_lead):
+    # given twelve free-text reasons, the first twice
+    give_back(rep_east, lead_pool, make_lead, "reason 00", count=2)
+    for number in range(1, 12):
+        give_back(rep_east, lead_pool, make_lead, f"reason {number:02d}")
+    # when
+    found = dashboard.return_reasons(pool_admin, KINDS["leads"].model)
+    # then
+    assert len(found.rows) == dashboard.REASONS_SHOWN
+    assert found.rows[0] == ("reason 00", 2)
+    assert (found.other, found.total) == (2, 13)
+
+
+def test_the_dashboard_draws_the_return_reasons(
+    client_for, pool_admin, rep_east, lead_pool, make_lead
+):
+    # given
+    give_back(rep_east, lead_pool, make_lead, "<b>无法联系</b>", count=2)
+    # when
+    page = client_for(pool_admin).get(DASHBOARD).content.decode()
+    # then
+    section = page.split('id="return-reasons"')[1].split("</section>")[0]
+    assert "Return reasons, last 30 days" in section
+    assert "<svg" in section
+    assert "&lt;b&gt;无法联系&lt;/b&gt;" in section
+    assert "<b>无法联系</b>" not in section
+    assert "2 returns in all." in section
+
+
+def test_the_return_reasons_say_when_there_were_none(client_for, pool_admin, lead_pool):
+    # when
+    page = client_for(pool_admin).get(DASHBOARD).content.decode()
+    # then
+    section = page.split('id="return-reasons"')[1].split("</section>")[0]
+    assert "No returns in the last 30 days." in section
+    assert "<svg" not in section

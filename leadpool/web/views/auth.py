@@ -5,6 +5,7 @@ from django.contrib.auth.views import LoginView
 from django.utils.translation import gettext as _
 
 from leadpool.core.api import LoginIPThrottle, LoginUsernameThrottle
+from leadpool.web.views.settings import set_language_cookie
 
 
 class WebLoginUsernameThrottle(LoginUsernameThrottle):
@@ -32,3 +33,11 @@ class ThrottledLoginView(LoginView):
             )
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # A saved language follows the user to every browser they sign in on; without
+        # one, the browser's own choice (its cookie or Accept-Language) stands.
+        if form.get_user().language:
+            set_language_cookie(response, form.get_user().language)
+        return response

@@ -23,7 +23,9 @@ def home(request):
 def dashboard_page(request, kind=None):
     kind = kind or KINDS["leads"]
     model = kind.model
-    found = dashboard.numbers(request.user, model)
+    scope = access.scope_of(request.user)
+    found = dashboard.numbers(request.user, model, scope=scope)
+    returns = dashboard.return_reasons(request.user, model, scope=scope)
     totals = found.totals
     converted_label = _("Converted") if kind.slug == "leads" else _("Won")
     states = [
@@ -60,6 +62,17 @@ def dashboard_page(request, kind=None):
         [("open", _("Open")), ("converted", converted_label)],
         [(row["owner__display_name"] or row["owner__username"], row) for row in found.owners],
     )
+    reason_rows = [
+        (reason or _("(no reason given)"), {"count": count}) for reason, count in returns.rows
+    ]
+    if returns.other:
+        reason_rows.append((_("Other reasons"), {"count": returns.other}))
+    returns_chart = charts.bar_chart(
+        _("Return reasons, last %(days)d days") % {"days": dashboard.RETURN_DAYS},
+        [("count", _("Returns"))],
+        reason_rows,
+        empty_text=_("No returns in the last %(days)d days.") % {"days": dashboard.RETURN_DAYS},
+    )
     context = {
         "kind": kind,
         "numbers": found,
@@ -67,10 +80,12 @@ def dashboard_page(request, kind=None):
         "conversion_rate": round(100 * totals["converted"] / totals["total"])
         if totals["total"]
         else 0,
-        "charts": [pool_chart, ageing_chart, funnel_chart, workload_chart],
+        "charts": [pool_chart, ageing_chart, funnel_chart, workload_chart, returns_chart],
         "pool_chart": pool_chart,
         "ageing_chart": ageing_chart,
         "funnel_chart": funnel_chart,
         "workload_chart": workload_chart,
+        "returns_chart": returns_chart,
+        "returns": returns,
     }
     return render(request, "web/dashboard/dashboard.html", context)
