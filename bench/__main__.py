@@ -3,15 +3,17 @@
     python -m bench all --rows 100000                  # SQLite under /tmp/bench9
     python -m bench list --rows 1000000 --database postgres://postgres@127.0.0.1:5432/bench9_1m
 
-Names, in the order `all` runs them: import, export, list, duplicates, rules (or a comma
-list of them, run in that order: `import,export` times the exports in the same run of
-import_benchmark). Each runs
+    python -m bench soak --seconds 300 --clients 50 --database postgres://…/bench9
+
+Names, in the order `all` runs them: import, export, list, duplicates, rules, claim (or a
+comma list of them, run in that order: `import,export` times the exports in the same run
+of import_benchmark); `soak` runs only when named. Each runs
 in its own process (its peak RSS its own) and ends with one JSON line of its figures on
 stdout; progress goes to stderr. A benchmark that needs PostgreSQL says so in its JSON
 line and skips on SQLite. The exit status is 1 if any benchmark failed. The databases
-are emptied: a PostgreSQL one must be named `bench…` (created if missing); the import
-benchmark uses `<name>_import` beside it (dropped and created), the rules benchmark
-`<name>_rules`. See bench/README.md.
+are emptied: a PostgreSQL one must have `bench` in its name (created if missing); the
+import benchmark uses `<name>_import` beside it (dropped and created), the rules, claim
+and soak benchmarks `<name>_rules`, `<name>_claim`, `<name>_soak`. See bench/README.md.
 """
 
 import argparse
@@ -24,7 +26,10 @@ from pathlib import Path
 
 from bench.import_benchmark import peak_rss_mib
 
-NAMES = ["import", "export", "list", "duplicates", "rules"]
+NAMES = ["import", "export", "list", "duplicates", "rules", "claim"]
+# Run only when named: minutes long, and meant for a quiet machine.
+EXTRA_NAMES = ["soak"]
+CLAIM_POOL = 100_000  # the claim and soak pools: --rows leads, at most this many
 DEFAULT_DATABASE = "sqlite:////tmp/bench9/bench9.sqlite3"
 XLSX_ROWS = 100_000
 
@@ -85,10 +90,13 @@ def transfer(options, *, imports: bool, exports: bool) -> dict:
 def import_figures(steps: dict) -> dict:
     figures = {name: item for name, item in steps.items() if not name.startswith("export")}
     imported = figures.get("import csv")
-    for reference in ("COPY (full)", "COPY (raw)"):
+    for reference in ("COPY (full)", "COPY (raw)", "django-import-export"):
         if imported and reference in figures:
             ratio = imported["rows_per_second"] / figures[reference]["rows_per_second"]
             figures[f"import csv / {reference}"] = round(ratio, 3)
+    if "import csv / django-import-export" in figures:
+        # Issue 9: at least five times django-import-export's best bulk settings.
+        figures["dje_target_met"] = figures["import csv / django-import-export"] >= 5
     if "import csv / COPY (full)" in figures:
         figures["target_met"] = figures["import csv / COPY (full)"] >= 0.25 and all(
             item["peak_rss_mib"] < 400
@@ -121,6 +129,24 @@ def rules(options) -> dict:
     return _json_lines(output)[-1]
 
 
+def http_benchmark(options, name: str) -> dict:
+    """claim_http.py or soak.py on `<name>_claim` / `<name>_soak` (PostgreSQL only)."""
+    if not is_postgresql(options.database):
+        return {"skipped": "needs PostgreSQL (--database postgres://…) and gunicorn"}
+    from bench.rules_benchmark import ensure_database
+
+    url = sibling(options.database, f"_{name}")
+    ensure_database(url)
+    rows = min(CLAIM_POOL, options.rows)
+    if name == "claim":
+        command = ["bench.claim_http", "--rows", str(rows), "--requests", str(options.requests)]
+        command += ["--clients", str(options.clients or 32)]
+    else:
+        command = ["bench.soak", "--rows", str(rows), "--seconds", str(options.seconds)]
+        command += ["--clients", str(options.clients or 50)]
+    return _json_lines(_run(command, {"DATABASE_URL": url}))[-1]
+
+
 def _inner(options, name: str) -> dict:
     command = ["bench", "--inner", name, "--rows", str(options.rows)]
     command += ["--database", options.database, "--requests", str(options.requests)]
@@ -134,8 +160,8 @@ def prepare_database(url: str) -> None:
     if is_postgresql(url):
         from bench.rules_benchmark import ensure_database
 
-        if not url.rpartition("/")[2].startswith("bench"):
-            raise SystemExit("--database must name a database called bench…: it is emptied")
+        if "bench" not in url.rpartition("/")[2]:
+            raise SystemExit("--database must name a database called …bench…: it is emptied")
         ensure_database(url)
     else:
         workdir(url).mkdir(parents=True, exist_ok=True)
@@ -235,10 +261,18 @@ def export_reference(xlsx_rows: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("name", nargs="?", help=f"{', '.join(NAMES)}, all, or a comma list")
+    parser.add_argument(
+        "name",
+        nargs="?",
+        help=f"{', '.join(NAMES)}, all, {', '.join(EXTRA_NAMES)}, or a comma list",
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--database", default=DEFAULT_DATABASE)
-    parser.add_argument("--requests", type=int, default=200, help="per list/duplicates case")
+    parser.add_argument(
+        "--requests", type=int, default=200, help="per list/duplicates case; claims per client"
+    )
+    parser.add_argument("--clients", type=int, help="claim: 32, soak: 50 concurrent clients")
+    parser.add_argument("--seconds", type=float, default=300, help="soak: how long")
     parser.add_argument("--inner", help=argparse.SUPPRESS)
     options = parser.parse_args()
 
@@ -250,9 +284,10 @@ def main() -> None:
     if not options.name:
         parser.error("name a benchmark, or all")
     names = NAMES if options.name == "all" else options.name.split(",")
-    unknown = sorted(set(names) - set(NAMES))
+    unknown = sorted(set(names) - set(NAMES) - set(EXTRA_NAMES))
     if unknown:
-        parser.error(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(NAMES)}")
+        known = ", ".join(NAMES + EXTRA_NAMES)
+        parser.error(f"unknown benchmark {', '.join(unknown)}: choose from {known}")
     prepare_database(options.database)
     engine = "postgresql" if is_postgresql(options.database) else "sqlite"
     failed = []
@@ -270,6 +305,8 @@ def main() -> None:
                 figures = export_figures(steps, options)
             elif name == "rules":
                 figures = rules(options)
+            elif name in ("claim", "soak"):
+                figures = http_benchmark(options, name)
             else:
                 figures = _inner(options, name)
         except SystemExit as error:

@@ -356,6 +356,14 @@ def transaction_atomic():
     return transaction.atomic()
 
 
+def step_dje(path: str) -> dict:
+    """django-import-export's bulk import of the same CSV (bench/dje_reference.py)."""
+    _setup_django()
+    from bench.dje_reference import step_dje as run
+
+    return run(path)
+
+
 def step_export(format: str, limit: int | None, workdir: str) -> dict:
     """The export of the newest `limit` (default all) leads to a file, as an admin."""
     os.environ["LEADPOOL_EXPORT_CAP"] = str(10**9)
@@ -416,8 +424,8 @@ def fresh_database(engine: str, options) -> str:
     url = options.pg_url
     config = dj_database_url.parse(url)
     name = config["NAME"]
-    if not name.startswith("bench"):
-        raise SystemExit("--pg-url must name a database called bench…: it is dropped")
+    if "bench" not in name:
+        raise SystemExit("--pg-url must name a database called …bench…: it is dropped")
     with psycopg.connect(
         host=config["HOST"] or None,
         port=config["PORT"] or None,
@@ -447,6 +455,12 @@ def main() -> None:
     parser.add_argument("--pg-url", default=DEFAULT_PG_URL, help="dropped and created")
     parser.add_argument("--workdir", default=DEFAULT_WORKDIR)
     parser.add_argument("--json", action="store_true", help="also print one JSON line a step")
+    parser.add_argument(
+        "--no-dje",
+        dest="dje",
+        action="store_false",
+        help="leave out the django-import-export reference (after the CSV import)",
+    )
     parser.add_argument("--step", nargs="+", help=argparse.SUPPRESS)
     options = parser.parse_args()
 
@@ -457,6 +471,7 @@ def main() -> None:
             "import": step_import,
             "copy": step_copy,
             "export": lambda fmt, limit, workdir: step_export(fmt, int(limit) or None, workdir),
+            "dje": step_dje,
         }
         figures = steps[name](*args)
         figures["peak_rss_mib"] = peak_rss_mib()
@@ -506,6 +521,11 @@ def main() -> None:
                     limit = xlsx_rows if export == "xlsx" else 0
                     figures = run_step(url, workdir, "export", export, str(limit), str(workdir))
                     record(database, f"export {export}", figures)
+        if options.dje and "csv" in formats:
+            # Last: it empties the lead table the exports read.
+            record(
+                database, "django-import-export", run_step(url, workdir, "dje", str(files["csv"]))
+            )
     print_table(results, options.rows)
     shutil.rmtree(workdir / "imports", ignore_errors=True)
 
@@ -513,10 +533,10 @@ def main() -> None:
 def print_table(results: list[dict], rows: int) -> None:
     day = time.strftime("%Y-%m-%d", time.gmtime())
     print(f"\nN = {rows:,} generated rows ({day}, {os.cpu_count()} CPUs)")
-    print(f"{'database':<11}{'step':<14}{'rows':>10}{'seconds':>9}{'rows/s':>9}{'peak RSS':>10}")
+    print(f"{'database':<11}{'step':<22}{'rows':>10}{'seconds':>9}{'rows/s':>9}{'peak RSS':>10}")
     for item in results:
         print(
-            f"{item['database']:<11}{item['step']:<14}{item['rows']:>10,}{item['seconds']:>9.1f}"
+            f"{item['database']:<11}{item['step']:<22}{item['rows']:>10,}{item['seconds']:>9.1f}"
             f"{item['rows_per_second']:>9,}{item['peak_rss_mib']:>7.0f} MiB"
         )
     copies = [item for item in results if item["step"].startswith("COPY")]
@@ -542,6 +562,17 @@ def print_table(results: list[dict], rows: int) -> None:
         for copy in copies:
             ratio = imports[0]["rows_per_second"] / copy["rows_per_second"]
             print(f"  / {copy['step']}: {ratio:.2f}")
+    steps = {(item["database"], item["step"]): item for item in results}
+    for database in dict.fromkeys(item["database"] for item in results):
+        ours = steps.get((database, "import csv"))
+        theirs = steps.get((database, "django-import-export"))
+        if ours and theirs:
+            ratio = ours["rows_per_second"] / theirs["rows_per_second"]
+            verdict = "meets" if ratio >= 5 else "MISSES"
+            print(
+                f"{database} CSV import / django-import-export: {ratio:.2f} "
+                f"({verdict} the target of 5)"
+            )
     for item in results:
         if item["step"] == "import csv" and item["peak_rss_mib"] >= 400:
             print(f"{item['database']} CSV import peak RSS {item['peak_rss_mib']} MiB ≥ 400 MiB")

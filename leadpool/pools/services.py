@@ -6,12 +6,13 @@ compare-and-swap updates (`UPDATE … WHERE owner/pool are still what we read`),
 people acting at once never both win; the loser is refused, not overwritten.
 """
 
+import copy
 import datetime
 from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -215,14 +216,15 @@ def claim_records(
         _refuse_if_converted(record)
         pool = record.pool
         now = timezone.now()
-        # Lock the claimer's tally for this pool before counting anything: it serialises
-        # this member's claims, so limits hold under concurrent requests.
-        tally = _locked_tally(pool, by, today=timezone.localdate(now))
+        # Count this claim in the claimer's tally for this pool first: the upsert locks
+        # the row, which serialises this member's claims, so limits hold under concurrent
+        # requests. A refusal below rolls the count back with the rest of the step.
+        claims_today = _count_claim(pool, by, today=timezone.localdate(now)) - 1
         refusal = judge_claim(
             ClaimRules.of(pool),
             ClaimSituation(
                 now=now,
-                claims_today=tally.claims,
+                claims_today=claims_today,
                 # Counted only when the pool has the rule: each is a query per claim.
                 held=_held_count(model, pool, by) if pool.max_held is not None else 0,
                 reason=reason,
@@ -237,13 +239,18 @@ def claim_records(
         changes = {"owner_id": by.pk, "claimed_at": now, "pooled_at": None}
         if expected_followup_at:
             changes["next_followup_at"] = expected_followup_at
+        # The reclaim time goes in with the claim (one UPDATE, not two): worked out on a
+        # copy holding the new owner, as refresh_reclaim_at would after the swap.
+        claimed = copy.copy(record)
+        for field, value in changes.items():
+            setattr(claimed, field, value)
+        changes["reclaim_at"] = compute_reclaim_at(claimed, pool)
         try:
             _swap(record, **changes)
         except Refused:
             raise Refused(
                 Refusal("already_owned", _("Someone else claimed this record just now."))
             ) from None
-        ClaimTally.objects.filter(pk=tally.pk).update(claims=tally.claims + 1)
         record_event(
             record,
             action=Event.Action.CLAIM,
@@ -254,20 +261,25 @@ def claim_records(
             reason=reason,
             at=now,
         )
-        refresh_reclaim_at(record)
 
     return _run_batch(model=model, ids=ids, by=by, action="claim", step=step)
 
 
-def _locked_tally(pool: Pool, user, *, today: datetime.date) -> ClaimTally:
-    # One query in the usual case: the row exists and SELECT … FOR UPDATE locks it.
-    tally, _created = ClaimTally.objects.select_for_update().get_or_create(
-        pool=pool, user=user, defaults={"day": today}
+def _count_claim(pool: Pool, user, *, today: datetime.date) -> int:
+    """Add one claim to the member's tally for `pool` today (starting afresh on a new
+    day) and answer the day's count, this claim included. One statement, an upsert
+    (`INSERT … ON CONFLICT DO UPDATE … RETURNING`, PostgreSQL and SQLite alike), which
+    locks the tally row until the transaction ends, as `SELECT … FOR UPDATE` would."""
+    table = connection.ops.quote_name(ClaimTally._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (pool_id, user_id, day, claims) VALUES (%s, %s, %s, 1) "  # noqa: S608 - our own table
+        "ON CONFLICT (pool_id, user_id) DO UPDATE SET "
+        f"claims = CASE WHEN {table}.day = excluded.day THEN {table}.claims + 1 ELSE 1 END, "
+        "day = excluded.day RETURNING claims"
     )
-    if tally.day != today:
-        tally.day, tally.claims = today, 0
-        tally.save(update_fields=["day", "claims"])
-    return tally
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pool.pk, user.pk, connection.ops.adapt_datefield_value(today)])
+        return cursor.fetchone()[0]
 
 
 def _held_count(model: type[PooledRecord], pool: Pool, user) -> int:
