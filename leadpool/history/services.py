@@ -95,10 +95,18 @@ _TEXTS = {
         _("%(actor)s made you an admin of the pool “%(pool)s”.") % d
     ),
     Notification.Kind.IMPORTED: lambda d: _imported_text(d),
-    Notification.Kind.SCORE_THRESHOLD: lambda d: (
-        _("“%(record)s” scored %(score)s, reaching the pool's threshold of %(threshold)s.") % d
-    ),
+    Notification.Kind.SCORE_THRESHOLD: lambda d: _threshold_text(d),
 }
+
+
+def _threshold_text(words: dict) -> str:
+    text = _("“%(record)s” scored %(score)s, reaching the pool's threshold of %(threshold)s.")
+    # The pool may convert it too (scoring.services): say how that went.
+    if words.get("converted") is True:
+        text += " " + _("It was converted into the customer “%(customer_name)s”.")
+    elif words.get("converted") is False:
+        text += " " + _("It could not be converted: %(conversion_message)s")
+    return text % {"customer_name": "", "conversion_message": "", **words}
 
 
 def _imported_text(words: dict) -> str:

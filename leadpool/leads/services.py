@@ -90,6 +90,7 @@ def convert_lead(
     allow_duplicate: bool = False,
     order: dict | None = None,
     opportunity: dict | None = None,
+    rule: str = "",
 ) -> Conversion:
     """Turn an assigned lead into a customer with its primary contact, or link it to an
     existing customer; optionally with an order or an opportunity.
@@ -98,6 +99,7 @@ def convert_lead(
     operations are; bad input raises ValidationError naming every bad field, and a
     customer already on file (same phone, e-mail or company) is refused unless
     `existing_customer` links to it or `allow_duplicate` says to create anyway.
+    `rule` names the automatic rule that converted it (the history keeps it).
     """
     scope = access.scope_of(by)
     with transaction.atomic():
@@ -122,7 +124,7 @@ def convert_lead(
         plan = _plan(
             lead, by, scope, customer or {}, existing_customer, allow_duplicate, order, opportunity
         )
-        return _carry_out(lead, by, plan)
+        return _carry_out(lead, by, plan, rule=rule)
 
 
 def _plan(lead, by, scope, overrides, existing_customer, allow_duplicate, order, opportunity):
@@ -196,7 +198,7 @@ def _refuse_duplicate_customer(by, data: dict) -> None:
         raise error
 
 
-def _carry_out(lead: Lead, by, plan: dict) -> Conversion:
+def _carry_out(lead: Lead, by, plan: dict, *, rule: str) -> Conversion:
     now = timezone.now()
     created = plan["existing"] is None
     if created:
@@ -255,6 +257,7 @@ def _carry_out(lead: Lead, by, plan: dict) -> Conversion:
         to_owner_id=lead.owner_id,
         from_pool_id=lead.pool_id,
         to_pool_id=lead.pool_id,
+        rule=rule,
         details=details,
         at=now,
     )
@@ -264,6 +267,7 @@ def _carry_out(lead: Lead, by, plan: dict) -> Conversion:
         actor=by,
         to_owner_id=target.owner_id,
         to_pool_id=target.pool_id,
+        rule=rule,
         details={"from_lead": lead.pk},
         at=now,
     )

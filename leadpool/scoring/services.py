@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 
 from leadpool.activity.models import CallRecord, FollowUp
 from leadpool.core.results import Refused
-from leadpool.history.models import Notification
+from leadpool.history.audit import audit
+from leadpool.history.models import AuditEntry, Notification
 from leadpool.history.services import notify
 from leadpool.leads.models import Lead
 from leadpool.pools import access
@@ -117,6 +118,10 @@ def rescore_leads(
     return len(changed)
 
 
+# How the history names a conversion the score threshold made (Event.rule).
+THRESHOLD_RULE = "score_threshold"
+
+
 def _threshold_crossed(lead: Lead) -> None:
     """The pool's threshold action for a lead whose score just rose to it (inside the
     rescoring's transaction): convert it if the pool says so, and tell its owner."""
@@ -145,7 +150,9 @@ def _convert_on_threshold(lead: Lead) -> dict[str, Any]:
         # A savepoint: a refusal undoes the conversion's partial work and nothing else.
         with transaction.atomic():
             try:
-                conversion = convert_lead(lead_id=lead.pk, by=owner, opportunity=opportunity)
+                conversion = convert_lead(
+                    lead_id=lead.pk, by=owner, opportunity=opportunity, rule=THRESHOLD_RULE
+                )
             except ValidationError as error:
                 existing = _the_matching_customer(error)
                 if existing is None:
@@ -155,6 +162,7 @@ def _convert_on_threshold(lead: Lead) -> dict[str, Any]:
                     by=owner,
                     existing_customer=existing,
                     opportunity=opportunity,
+                    rule=THRESHOLD_RULE,
                 )
     except Refused as refused:
         code, message = refused.refusal.code, refused.refusal.message
@@ -320,6 +328,7 @@ def save_rule(*, by, data: dict[str, Any], rule: ScoringRule | None = None) -> S
             setattr(rule, attribute, value)
         rule.save()
         mark_all_for_rescoring()
+        _audit_rule(by, rule, details={"fields": sorted(data)})
     return rule
 
 
@@ -327,5 +336,11 @@ def delete_rule(*, by, rule: ScoringRule) -> None:
     """Delete a scoring rule; every lead is then rescored by the worker."""
     _check_admin(by)
     with transaction.atomic():
+        _audit_rule(by, rule, details={"deleted": True})
         rule.delete()
         mark_all_for_rescoring()
+
+
+def _audit_rule(by, rule: ScoringRule, *, details: dict) -> None:
+    target = f"scoringrule:{rule.pk} {rule.name}"
+    audit(AuditEntry.Action.SETTINGS_CHANGED, actor=by, target=target, details=details)

@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 
 from leadpool.activity.services import add_followup
 from leadpool.customers.models import Contact, Customer, Opportunity
-from leadpool.history.models import Event, Notification
+from leadpool.history.models import AuditEntry, Event, Notification
+from leadpool.history.services import notification_text
 from leadpool.leads.models import Lead
 from leadpool.pools.automation import run_rules
 from leadpool.pools.configuration import update_pool
@@ -62,6 +63,7 @@ def test_crossing_converts_the_lead_as_its_owner_once_and_tells_them(
     # the history the conversion writes, as the owner
     convert = Event.objects.get(lead=lead, action=Event.Action.CONVERT)
     assert convert.actor_id == rep_east.pk and convert.details["customer"] == customer.pk
+    assert convert.rule == "score_threshold"  # not the owner's own doing
     assert Event.objects.filter(customer=customer, action=Event.Action.CREATE).count() == 1
     # and one notification saying so
     [notice] = notices(rep_east)
@@ -69,6 +71,10 @@ def test_crossing_converts_the_lead_as_its_owner_once_and_tells_them(
     assert (notice.details["customer"], notice.details["opportunity"]) == (
         customer.pk,
         opportunity.pk,
+    )
+    assert notification_text(notice) == (
+        "“张伟 (华东机械)” scored 25, reaching the pool's threshold of 20. "
+        "It was converted into the customer “华东机械”."
     )
 
 
@@ -176,6 +182,8 @@ def test_a_refused_conversion_is_recorded_and_the_scoring_run_goes_on(
     assert notice.details["converted"] is False
     assert notice.details["conversion_refused"] == "invalid"
     assert "may already be on file" in notice.details["conversion_message"]
+    assert "could not be converted: " in notification_text(notice)
+    assert notice.details["conversion_message"] in notification_text(notice)
     # and a rerun does not try again
     run_rules(as_of=timezone.now())
     assert notices(rep_east).count() == 2
@@ -279,3 +287,16 @@ def test_a_customer_pools_page_has_no_scoring_settings(client, pool_admin, custo
     client.force_login(pool_admin)
     page = client.get(reverse("web:pool_settings", args=[customer_pool.pk])).content.decode()
     assert 'name="score_threshold_action"' not in page and "Lead scoring" not in page
+
+
+def test_scoring_rule_changes_are_audited(admin):
+    rule = services.save_rule(
+        by=admin,
+        data={"name": "Fair", "field": "source", "operator": "equals", "value": "展会",
+              "points": 30},
+    )  # fmt: skip
+    rule_id = rule.pk
+    services.delete_rule(by=admin, rule=rule)
+    saved, deleted = AuditEntry.objects.filter(action="settings_changed").order_by("id")
+    assert (saved.actor, saved.target) == (admin, f"scoringrule:{rule_id} Fair")
+    assert deleted.details == {"deleted": True}
