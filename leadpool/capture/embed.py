@@ -15,7 +15,8 @@ def public_url(form: LeadForm, base_url: str) -> str:
     return base_url.rstrip("/") + reverse("capture:form", args=[form.token])
 
 
-def embed_snippets(form: LeadForm, base_url: str) -> dict[str, str]:
+def embed_snippets(form: LeadForm, base_url: str, *, custom=None) -> dict[str, str]:
+    """`custom`: the active lead custom fields, read once for a list of forms."""
     url = public_url(form, base_url)
     iframe = format_html(
         '<iframe src="{}" title="{}" style="width:100%;max-width:36rem;height:40rem;border:0"'
@@ -28,7 +29,7 @@ def embed_snippets(form: LeadForm, base_url: str) -> dict[str, str]:
         "capture/embed_form.html",
         {
             "action": url,
-            "fields": form_page_fields(form),
+            "fields": form_page_fields(form, custom=custom),
             "honeypot": protection.HONEYPOT_FIELD,
             "stamp_field": protection.STAMP_FIELD,
         },

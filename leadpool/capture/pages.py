@@ -20,14 +20,20 @@ CUSTOM_WIDGETS = {
 
 
 def form_page_fields(
-    form: LeadForm, *, values: dict | None = None, errors: dict | None = None
+    form: LeadForm,
+    *,
+    values: dict | None = None,
+    errors: dict | None = None,
+    custom: dict[str, CustomField] | None = None,
 ) -> list[dict]:
     """The asked fields in order: {key, label, required, widget, choices}, plus the
     person's `value` and `errors` when the page is shown again after a mistake.
 
-    Labels are in the active language; retired custom fields are left out.
+    Labels are in the active language; retired custom fields are left out. `custom`:
+    the active lead custom fields, when the caller shows many forms and read them once.
     """
-    custom = active_fields(CustomField.Entity.LEAD)
+    if custom is None:
+        custom = active_fields(CustomField.Entity.LEAD)
     shown = []
     for entry in form.fields:
         key = entry["key"]

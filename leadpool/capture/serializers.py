@@ -6,6 +6,8 @@ from rest_framework import serializers
 from leadpool.capture.embed import embed_snippets, public_url
 from leadpool.capture.models import LeadForm
 from leadpool.core.api import IdField, StrictSerializer
+from leadpool.fields.models import CustomField
+from leadpool.fields.services import active_fields
 
 
 class FormFieldSerializer(StrictSerializer):
@@ -47,7 +49,10 @@ class LeadFormSerializer(serializers.Serializer):
 
     @extend_schema_field(EmbedSerializer)
     def get_embed_html(self, form) -> dict:
-        return embed_snippets(form, self._base_url())
+        # The custom fields once per response, not once per form of a list.
+        if "lead_custom_fields" not in self.context:
+            self.context["lead_custom_fields"] = active_fields(CustomField.Entity.LEAD)
+        return embed_snippets(form, self._base_url(), custom=self.context["lead_custom_fields"])
 
 
 class LeadFormWriteSerializer(StrictSerializer):

@@ -426,10 +426,14 @@ def _search(text: str, contacts_visible: Q) -> Q:
 
     text = text.strip()
     condition = Q(name__icontains=text) | Q(company__icontains=text)
-    contact = Q(email_normalized__contains=text.lower())
+    # `icontains` on the normalised (lower-case, digits-only) values: the same matches as
+    # `contains`, and the form the trigram indexes serve (core/postgres.search_indexes).
+    contact = Q(email_normalized__icontains=text.lower())
     digits = phone_search_digits(text)
     if len(digits) >= 3 and len(digits) >= len(text.replace(" ", "").replace("-", "")) - 1:
-        contact |= Q(phone_normalized__contains=digits) | Q(other_phone_normalized__contains=digits)
+        contact |= Q(phone_normalized__icontains=digits) | Q(
+            other_phone_normalized__icontains=digits
+        )
     # Phone and e-mail fragments only find records whose contacts the reader may see.
     condition |= contact & contacts_visible
     company = normalize_company(text)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
@@ -137,7 +137,7 @@ def find_duplicates(
             visible = visible.exclude(pk=exclude.pk)
         contact_condition = _contact_condition(model, phones, exact_email)
         if contact_condition is not None:
-            for record in visible.filter(contact_condition).distinct()[:limit]:
+            for record in _with_contacts(visible.filter(contact_condition))[:limit]:
                 _add(found, record, _contact_reasons(record, phones, exact_email), 100)
             _add_hidden(report, model, contact_condition, visible, exclude, phones, exact_email)
         if not exact_only:
@@ -175,17 +175,38 @@ def _exact_email(raw: str) -> str:
 
 
 def _contact_condition(model, phones: set[str], email: str) -> Q | None:
+    """Rows whose phone, other phone or e-mail (or, for a customer, a contact's) is one
+    of these. Each is an indexed equality; ORed, PostgreSQL combines their index lookups
+    (a bitmap OR). A customer's contacts join in as `pk IN (… UNION …)` of the two
+    tables' lookups: not a join (no row repeats, no DISTINCT), and not an OR beside a
+    subquery, which PostgreSQL can only test row by row along the whole table."""
     condition = Q()
     if phones:
         condition |= Q(phone_normalized__in=phones) | Q(other_phone_normalized__in=phones)
     if email:
         condition |= Q(email_normalized=email)
+    if not condition:
+        return None
     if model.entity == "customer":
+        from leadpool.customers.models import Contact
+
+        contact = Q()
         if phones:
-            condition |= Q(contacts__phone_normalized__in=phones)
+            contact |= Q(phone_normalized__in=phones)
         if email:
-            condition |= Q(contacts__email_normalized=email)
-    return condition if condition else None
+            contact |= Q(email_normalized=email)
+        # Live rows only, as everywhere this is used: the contact indexes are partial.
+        own = model.objects.alive().filter(condition).order_by().values("pk")
+        of_contacts = Contact.objects.filter(contact).order_by().values("customer_id")
+        return Q(pk__in=own.union(of_contacts))
+    return condition
+
+
+def _with_contacts(records):
+    """Customers with their contacts in one more query (_contact_reasons reads them)."""
+    if records.model.entity == "customer":
+        return records.prefetch_related("contacts")
+    return records
 
 
 def _contact_reasons(record, phones: set[str], email: str) -> list[str]:
@@ -232,10 +253,12 @@ def _add(found: dict, record, reasons: list[str], score: int) -> None:
 
 
 def _add_hidden(report, model, condition, visible, exclude, phones, email) -> None:
-    hidden = model.objects.alive().filter(condition).exclude(pk__in=visible.values("pk"))
+    # NOT EXISTS, an anti-join probing the few matching rows by primary key; `NOT IN
+    # (every visible pk)` hashed the whole visible set for each check.
+    hidden = model.objects.alive().filter(condition, ~Exists(visible.filter(pk=OuterRef("pk"))))
     if exclude is not None and isinstance(exclude, model):
         hidden = hidden.exclude(pk=exclude.pk)
-    for record in hidden.distinct()[:5]:
+    for record in _with_contacts(hidden)[:5]:
         report.elsewhere.append(
             HiddenMatch(model.entity, _contact_reasons(record, phones, email), _state(record))
         )
@@ -249,14 +272,15 @@ def _partial_matches(
     contacts_visible = visible.filter(access.contacts_visible_condition(scope, model))
     digits = phone_search_digits(phone)
     if not phones and len(digits) >= MIN_PARTIAL_PHONE_DIGITS:
-        condition = Q(phone_normalized__contains=digits) | Q(
-            other_phone_normalized__contains=digits
+        # icontains: the form the trigram indexes serve (core/postgres.search_indexes).
+        condition = Q(phone_normalized__icontains=digits) | Q(
+            other_phone_normalized__icontains=digits
         )
         for record in contacts_visible.filter(condition)[:limit]:
             _add(found, record, ["phone"], 70)
     fragment = email.strip().lower()
     if not exact_email and len(fragment) >= MIN_PARTIAL_TEXT:
-        for record in contacts_visible.filter(email_normalized__contains=fragment)[:limit]:
+        for record in contacts_visible.filter(email_normalized__icontains=fragment)[:limit]:
             _add(found, record, ["email"], 70)
     name = name.strip()
     if len(name) >= MIN_PARTIAL_TEXT or (name and not name.isascii()):
@@ -278,7 +302,9 @@ def _company_matches(found, visible, company: str, *, limit: int, fuzzy: bool) -
 
         table = visible.model._meta.db_table
         # `%` (similar at pg_trgm's threshold, 0.3 by default) can use the trigram GIN
-        # index; `similarity(...) >= 0.3` would score every row in scope.
+        # index; `similarity(...) >= 0.3` would score every row in scope. (A trigram GiST
+        # index walked nearest first by `<->` was measured at 1M leads and was slower:
+        # core/postgres.py search_indexes.)
         similar = (
             visible.filter(
                 # The table name is our own; the user's text goes in as a parameter.

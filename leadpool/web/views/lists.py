@@ -22,6 +22,10 @@ def record_list(request, kind, where="mine", pool_id=None):
     model = kind.model
     scope = access.scope_of(request.user)
     pool = _pool(request.user, kind, where, pool_id, scope)
+    if request.GET.get("choices") == "assign":
+        # The assign dialog's salespeople and pools, fetched when it opens (htmx).
+        choices = _assign_choices(request.user, scope, kind, where, pool)
+        return render(request, "web/records/_assign_choices.html", choices)
     records, errors = listing.matching(
         request.user, model, where=where, pool=pool, params=request.GET, scope=scope
     )
@@ -68,9 +72,8 @@ def _batch_choices(user, scope: access.Scope, kind, where: str, pool) -> dict:
     """The batch actions this list offers and what they need to choose from. The services
     still judge every record; this only leaves out buttons that could never work here."""
     model = kind.model
-    administers = scope.is_admin or bool(scope.administered_pool_ids)
+    administers = _administers(scope, where, pool)
     if where == "pool":
-        administers = scope.is_admin or pool.pk in scope.administered_pool_ids
         may_claim = pool.pk in scope.claimable_pool_ids | scope.administered_pool_ids
         actions = ["claim"] if may_claim else []
         if administers:
@@ -82,16 +85,32 @@ def _batch_choices(user, scope: access.Scope, kind, where: str, pool) -> dict:
         if administers:
             actions[:0] = ["assign", "reclaim"]
     own_pools = access.visible_pools(user, kind=model.pool_kind, scope=scope)
-    pools_of_kind = Pool.objects.filter(kind=model.pool_kind) if administers else own_pools
     reasons = sorted({r for p in ([pool] if pool else own_pools) for r in p.return_reasons})
     return {
         "actions": [(name, batch.ACTIONS[name]) for name in actions],
         # The export dialog: every list of live records offers it.
         "export_columns": export_columns(model) if where != "bin" else [],
-        "users": User.objects.filter(is_active=True) if administers else User.objects.none(),
-        "assign_pools": pools_of_kind,
+        # The assign dialog's choices come when it opens (_assign_choices): every active
+        # user of a large site would otherwise be rendered with every page.
         "own_pools": own_pools,
         "return_reasons": reasons,
+    }
+
+
+def _administers(scope: access.Scope, where: str, pool) -> bool:
+    if where == "pool":
+        return scope.is_admin or pool.pk in scope.administered_pool_ids
+    return scope.is_admin or bool(scope.administered_pool_ids)
+
+
+def _assign_choices(user, scope: access.Scope, kind, where: str, pool) -> dict:
+    """Whom and which pools the assign dialog offers; nothing to those it is not for (the
+    service judges every record and target anyway)."""
+    if not _administers(scope, where, pool):
+        return {"users": User.objects.none(), "assign_pools": Pool.objects.none()}
+    return {
+        "users": User.objects.filter(is_active=True),
+        "assign_pools": Pool.objects.filter(kind=kind.model.pool_kind),
     }
 
 
