@@ -3,13 +3,20 @@
 Rows stream in keyset chunks (`id < last` newest first, a few hundred at a time), so
 memory stays flat however many rows there are; the cap (settings.LEADPOOL_EXPORT_CAP)
 is checked with a bounded COUNT before the first byte is written. Contact details are
-exactly what the reader sees on screen (access.contact_details), and every text cell
-goes through sanitize.neutralize, the one formula guard.
+exactly what the reader sees on screen (access.contact_details, or for records read as
+tuples its filter twin access.contacts_visible_condition), and every text cell goes
+through sanitize.neutralize, the one formula guard.
+
+Records are read as tuples (values_list) with a function per column planned once
+(`_record_rows`); call records, fewer, as model instances (`_rows`). On PostgreSQL a
+record CSV is one COPY (export_sql.py) writing the same bytes; XLSX goes through the
+streamed writer in xlsx_writer.py.
 """
 
 import csv
 import datetime
 import io
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +24,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -27,8 +34,9 @@ from leadpool.fields.models import CustomField
 from leadpool.history.audit import audit
 from leadpool.history.models import AuditEntry
 from leadpool.pools import access
-from leadpool.pools.models import PooledRecord
-from leadpool.pools.rules import mask_phone
+from leadpool.pools.models import Pool, PooledRecord
+from leadpool.pools.rules import mask_email, mask_phone
+from leadpool.transfer import export_sql, xlsx_writer
 from leadpool.transfer.sanitize import neutralize
 
 FORMATS = ("csv", "xlsx")
@@ -208,6 +216,8 @@ def _local(moment: datetime.datetime) -> datetime.datetime:
 
 def cell_text(value) -> str:
     """A value as the (neutralised) text of a CSV cell."""
+    if value.__class__ is str:  # the usual cell, first
+        return neutralize(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -239,6 +249,9 @@ class ExportFile:
     # The audit row; None for files that are not exports of records (an import's errors).
     log: AuditEntry | None
     stem: str
+    # PostgreSQL's COPY of the same CSV lines (export_sql.py), when it can write them.
+    copy: "export_sql.CopyPlan | None" = field(default=None, repr=False)
+    chunk_size: int = CHUNK_SIZE
 
     @property
     def content_type(self) -> str:
@@ -261,44 +274,35 @@ class ExportFile:
         writer = csv.writer(buffer)
         buffer.write(BOM)
         writer.writerow([neutralize(column.label) for column in self.columns])
+        if self.copy is not None and self.copy.exact():
+            header = buffer.getvalue().encode("utf-8")
+            for chunk in self.copy.chunks(self.chunk_size):
+                yield header + chunk
+                header = b""
+            if header:
+                yield header
+            return
         for index, row in enumerate(self.rows, start=1):
             writer.writerow([cell_text(value) for value in row])
-            if index % CHUNK_SIZE == 0:
+            if index % self.chunk_size == 0:
                 yield buffer.getvalue().encode("utf-8")
                 buffer.seek(0)
                 buffer.truncate()
         yield buffer.getvalue().encode("utf-8")
 
     def write_xlsx(self, target) -> None:
-        """Write the workbook to `target` (a path or a binary file) in openpyxl's
-        write-only mode: rows go to disk as they come, never all in memory."""
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=self.entity[:31])
-
-        def cell(value):
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return WriteOnlyCell(sheet, value=value)
-            if isinstance(value, datetime.datetime):
-                written = WriteOnlyCell(sheet, value=_local(value).replace(tzinfo=None))
-                written.number_format = "yyyy-mm-dd hh:mm:ss"
-                return written
-            # Every other value, user text above all, is a text cell: typed as a string
-            # and formatted as text, so no spreadsheet reads it as a formula even after
-            # someone edits it.
-            text = ILLEGAL_CHARACTERS_RE.sub("", cell_text(value))
-            written = WriteOnlyCell(sheet, value=text)
-            written.data_type = "s"
-            written.number_format = "@"
-            return written
-
-        sheet.append([cell(column.label) for column in self.columns])
-        for row in self.rows:
-            sheet.append([cell(value) for value in row])
-        workbook.save(target)
+        """Write the workbook to `target` (a path or a binary file), streamed: rows go
+        into the zip as they come, never all in memory (xlsx_writer.py). User text is
+        always a text cell, numbers only our own numeric values, date-times local."""
+        zone = timezone.get_current_timezone()  # once, not per cell
+        xlsx_writer.write(
+            target,
+            sheet_name=self.entity[:31],
+            header=[column.label for column in self.columns],
+            rows=self.rows,
+            text=cell_text,
+            local=lambda moment: moment.astimezone(zone) if timezone.is_aware(moment) else moment,
+        )
 
     def write(self, target) -> None:
         """Write the whole file to `target`, a binary file."""
@@ -334,8 +338,9 @@ def _check_format(format: str) -> None:
 
 def check_cap(queryset: QuerySet, cap: int) -> int:
     """How many rows (at most cap) the export will have; ValidationError past the cap."""
-    # A bounded count: COUNT over LIMIT cap + 1, never a count of the whole table.
-    count = queryset[: cap + 1].count()
+    # A bounded count: COUNT over LIMIT cap + 1, never a count of the whole table; and
+    # unordered, or the database sorts every row only to count them.
+    count = queryset.order_by()[: cap + 1].count()
     if count > cap:
         raise ValidationError(
             _(
@@ -362,6 +367,100 @@ def _selected(by, model, scope, records: QuerySet | None, ids: list[int] | None)
     return selected
 
 
+def _record_rows(queryset, model, keys: list[str], scope, count: int, chunk_size: int):
+    """The cells of the records, read as tuples (values_list) in keyset chunks, each
+    column a function of the tuple planned once: what the Column functions give from
+    model instances (record_columns), without building the instances. Contact details
+    follow access.contacts_visible_condition, contact_visibility as a filter."""
+    paths: list[str] = ["pk"]
+
+    def slot(path: str) -> int:
+        if path not in paths:
+            paths.append(path)
+        return paths.index(path)
+
+    annotations = {}
+    if not scope.is_admin and any(key in CONTACT_FIELDS for key in keys):
+        annotations["lp_visible"] = ExpressionWrapper(
+            access.contacts_visible_condition(scope, model), output_field=BooleanField()
+        )
+    status_labels = {
+        value: str(label) for value, label in model._meta.get_field("status").flatchoices
+    }
+    getters: list[Callable] = []
+    for key in keys:
+        if key in CONTACT_FIELDS:
+            getters.append(_contact_getter(key, slot, scope))
+        elif key == "id":
+            getters.append(operator.itemgetter(0))
+        elif key == "status":
+            at = slot("status")
+            getters.append(lambda row, at=at: status_labels.get(row[at], row[at]))
+        elif key == "owner":
+            owner = slot("owner_id"), slot("owner__display_name"), slot("owner__username")
+            getters.append(
+                lambda row, at=owner: "" if row[at[0]] is None else row[at[1]] or row[at[2]]
+            )
+        elif key == "pool":
+            at = slot("pool__name")
+            getters.append(lambda row, at=at: row[at] or "")
+        elif key == "collaborators":
+            getters.append(lambda row: collaborators.get(row[0], ""))
+        elif key.startswith("custom."):
+            at, name = slot("custom"), key.removeprefix("custom.")
+            getters.append(lambda row, at=at, name=name: (row[at] or {}).get(name))
+        else:
+            getters.append(operator.itemgetter(slot(key)))
+    queryset = queryset.annotate(**annotations).order_by("-pk")
+    collaborators: dict[int, str] = {}
+    last = None
+    sent = 0
+    while sent < count:
+        page = queryset if last is None else queryset.filter(pk__lt=last)
+        batch = list(page.values_list(*paths)[: min(chunk_size, count - sent)])
+        if not batch:
+            return
+        if "collaborators" in keys:
+            collaborators = _collaborator_names(model, [row[0] for row in batch])
+        for row in batch:
+            yield [getter(row) for getter in getters]
+        sent += len(batch)
+        last = batch[-1][0]
+        if len(batch) < chunk_size:
+            return
+
+
+def _contact_getter(key: str, slot, scope) -> Callable:
+    at = slot(key)
+    if scope.is_admin:
+        return operator.itemgetter(at)
+    visible, pool = slot("lp_visible"), slot("pool__contact_visibility")
+    mask = mask_email if key == "email" else mask_phone
+
+    def contact(row):
+        value = row[at]
+        if row[visible]:
+            return value
+        if row[pool] == Pool.ContactVisibility.HIDDEN or not value:
+            return ""
+        return mask(value)
+
+    return contact
+
+
+def _collaborator_names(model, ids: list[int]) -> dict[int, str]:
+    """', '.join(sorted(names)) of each record's collaborators, for a chunk of ids."""
+    through = model.collaborators.through
+    subject = f"{model._meta.model_name}_id"
+    names: dict[int, list[str]] = {}
+    pairs = through.objects.filter(**{f"{subject}__in": ids}).values_list(
+        subject, "user__display_name", "user__username"
+    )
+    for record_id, display, username in pairs:
+        names.setdefault(record_id, []).append(display or username)
+    return {record_id: ", ".join(sorted(people)) for record_id, people in names.items()}
+
+
 def _rows(queryset, columns: list[Column], scope, count: int, chunk_size: int):
     for item in _keyset(queryset, chunk_size, count):
         cache: dict = {}
@@ -379,11 +478,15 @@ def export_records(
     filters: dict | None = None,
     address: str | None = None,
     chunk_size: int = CHUNK_SIZE,
+    use_copy: bool = True,
 ) -> ExportFile:
     """Plan an export of the `model` records `by` may see, narrowed to `records` (a
     queryset of the list filters) and `ids` when given; ids out of scope are silently
     left out. Raises ValidationError for an unknown format or field, or past the cap;
-    otherwise writes the audit entry and returns the file to write or stream."""
+    otherwise writes the audit entry and returns the file to write or stream.
+
+    On PostgreSQL a CSV is written by the database (export_sql.py, the same bytes);
+    `use_copy=False` keeps to the Python path, the reference, as SQLite and XLSX do."""
     _check_format(format)
     scope = access.scope_of(by)
     available = record_columns(model)
@@ -391,7 +494,10 @@ def export_records(
     columns = choose_columns(available, fields, default)
     selected = _selected(by, model, scope, records, ids)
     count = check_cap(selected, export_cap())
-    queryset = selected.select_related("owner", "pool").prefetch_related("collaborators")
+    keys = [column.key for column in columns]
+    copy = None
+    if format == "csv" and use_copy:
+        copy = export_sql.plan_records(selected, model, keys, scope, count)
     log = _log(by, model.entity, format, count, filters, ids, columns, address)
     name = str(model._meta.verbose_name_plural)
     return ExportFile(
@@ -399,9 +505,11 @@ def export_records(
         format=format,
         columns=columns,
         count=count,
-        rows=_rows(queryset, columns, scope, count, chunk_size),
+        rows=_record_rows(selected, model, keys, scope, count, chunk_size),
         log=log,
         stem=_stem(name),
+        copy=copy,
+        chunk_size=chunk_size,
     )
 
 

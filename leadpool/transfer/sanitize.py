@@ -29,36 +29,74 @@ neutralised too; the mark costs a reader nothing.
 
 Everything else is returned unchanged. XLSX writers must also store every user string
 as a text cell (the apostrophe alone would not stop a cell typed as a formula).
+
+`sql_neutralize` is the same rule as a PostgreSQL expression (the CSV export's COPY,
+export_sql.py), built from the constants below: the character classes are spelled out
+as the code points Python gives them, never left to the database's locale.
 """
 
+import array
+import functools
 import re
+import sys
 import unicodedata
 
 TRIGGERS = frozenset("=+-@")
 # Invisible characters that are not whitespace to Python but that a spreadsheet may
 # skip like blanks before reading a formula.
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
-PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)", re.ASCII)
-DDE = re.compile(r"(?:[\w.\-\\]+\s*\|[^!]*!|dde(?:auto)?\b)", re.IGNORECASE)
+# Characters that mark a cell when they come first, before any blank is skipped.
+LEADING_SEPARATORS = "\t\r"
+# A plain decimal number, written with [0-9] (not \d) so that the one pattern means the
+# same in Python and in PostgreSQL (sql_neutralize).
+PLAIN_NUMBER_PATTERN = r"[+-]?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)"
+PLAIN_NUMBER = re.compile(PLAIN_NUMBER_PATTERN)
+# A DDE call: `name|…!…`, the name of word characters, `.`, `-` or `\`; or the DDE and
+# DDEAUTO functions, any case. {word} and {space} are the word and blank classes: `\w`
+# and `\s` for Python, the same characters spelled out for SQL.
+DDE_NAME_PUNCTUATION = r".\-\\"
+DDE_TEMPLATE = (
+    r"(?:[{word}" + DDE_NAME_PUNCTUATION + r"]+[{space}]*\|[^!]*!"
+    r"|[dD][dD][eE](?:[aA][uU][tT][oO])?(?![{word}]))"
+)
+DDE = re.compile(DDE_TEMPLATE.format(word=r"\w", space=r"\s"))
+APOSTROPHE = "'"
+
+
+def _is_blank(char: str) -> bool:
+    return char.isspace() or char in INVISIBLE
 
 
 def _skip_blanks(text: str) -> str:
     index = 0
-    while index < len(text) and (text[index].isspace() or text[index] in INVISIBLE):
+    while index < len(text) and _is_blank(text[index]):
         index += 1
     return text[index:]
+
+
+def _is_trigger(char: str) -> bool:
+    return unicodedata.normalize("NFKC", char)[:1] in TRIGGERS
+
+
+@functools.lru_cache(maxsize=8192)
+def _may_start_formula(char: str) -> bool:
+    """Whether a text starting with `char` needs the whole rule: a separator, a blank, a
+    trigger or the `d` of DDE. Any other first character and no `|` mean no formula."""
+    return char in LEADING_SEPARATORS or _is_blank(char) or _is_trigger(char) or char in "dD"
 
 
 def is_formula_like(text: str) -> bool:
     """Whether a spreadsheet might run `text` (see the module's rule)."""
     if not text:
         return False
-    if text[0] in "\t\r":
+    if "|" not in text and not _may_start_formula(text[0]):
+        return False
+    if text[0] in LEADING_SEPARATORS:
         return True
     rest = _skip_blanks(text)
     if not rest:
         return False
-    if unicodedata.normalize("NFKC", rest[0])[:1] in TRIGGERS:
+    if _is_trigger(rest[0]):
         return PLAIN_NUMBER.fullmatch(rest) is None
     return DDE.match(rest) is not None
 
@@ -66,4 +104,130 @@ def is_formula_like(text: str) -> bool:
 def neutralize(text: str) -> str:
     """`text` as safe cell content: with a leading apostrophe if it could run as a
     formula, unchanged otherwise."""
-    return "'" + text if is_formula_like(text) else text
+    return APOSTROPHE + text if is_formula_like(text) else text
+
+
+# --- the same rule in SQL ----------------------------------------------------------------
+# The character classes above spelled out as the code points Python gives them, so the
+# SQL does not depend on the database's locale or Unicode tables. Computed once a process.
+
+
+@functools.cache
+def _every_character() -> str:
+    """Every character but NUL and the surrogates, in code point order."""
+    codes = array.array("I", range(1, 0xD800))
+    codes.extend(range(0xE000, sys.maxunicode + 1))
+    return codes.tobytes().decode(f"utf-32-{sys.byteorder[0]}e")
+
+
+def characters(pattern: str) -> str:
+    """Every character (but NUL) Python's `re` matches with `pattern`, in order."""
+    return "".join(re.findall(pattern, _every_character()))
+
+
+@functools.cache
+def blank_characters() -> str:
+    """Every character `_skip_blanks` skips."""
+    return space_characters() + INVISIBLE
+
+
+@functools.cache
+def space_characters() -> str:
+    """Python's `\\s` in str patterns (str.isspace)."""
+    return characters(r"\s")
+
+
+@functools.cache
+def trigger_characters() -> str:
+    """Every character whose NFKC form starts with a trigger (`＝`, `﹢`, `⁼`, …): the
+    triggers, and those of the characters NFKC changes (found by halving the runs it
+    leaves alone) that it turns into one."""
+    every = _every_character()
+    changed: list[str] = []
+
+    def search(start: int, end: int) -> None:
+        if unicodedata.is_normalized("NFKC", every[start:end]):
+            return
+        if end - start == 1:
+            changed.append(every[start])
+            return
+        middle = (start + end) // 2
+        search(start, middle)
+        search(middle, end)
+
+    search(0, len(every))
+    return "".join(sorted({*TRIGGERS, *filter(_is_trigger, changed)}))
+
+
+@functools.cache
+def word_characters() -> str:
+    """Python's `\\w` in str patterns: alphanumerics and the underscore."""
+    return characters(r"\w")
+
+
+def regex_class(characters: str) -> str:
+    """The inside of a bracket expression matching exactly `characters`: code point
+    ranges of `\\uXXXX` / `\\UXXXXXXXX` escapes, which Python and PostgreSQL both read."""
+
+    def escape(code: int) -> str:
+        return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+    codes = sorted(set(map(ord, characters)))
+    # Where a run of consecutive code points ends, and so the next one starts.
+    ends = [index for index in range(len(codes) - 1) if codes[index + 1] != codes[index] + 1]
+    starts = [0, *(index + 1 for index in ends)]
+    ends.append(len(codes) - 1)
+    return "".join(
+        escape(codes[first]) if first == last else f"{escape(codes[first])}-{escape(codes[last])}"
+        for first, last in zip(starts, ends, strict=True)
+        if codes
+    )
+
+
+@functools.cache
+def dde_sql_pattern() -> str:
+    """DDE for PostgreSQL (an ARE), anchored at the start as `DDE.match` is."""
+    return "^" + DDE_TEMPLATE.format(
+        word=regex_class(word_characters()), space=regex_class(space_characters())
+    )
+
+
+def sql_literal(text: str) -> str:
+    """`text` as a standard-conforming SQL string literal."""
+    if "\x00" in text:
+        raise ValueError("An SQL text cannot hold NUL.")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_neutralize(value: str) -> str:
+    """A PostgreSQL expression computing `neutralize(value)`, `value` an SQL expression of
+    a non-null text that is cheap to repeat (a column). The rule and its characters are
+    the ones above. The common cell (its first character not a blank, a trigger or `d`,
+    and no `|` in it) costs a hashed look-up of its first code point and a `strpos`; the
+    rest of the rule runs on the other cells only."""
+    blanks = sql_literal(blank_characters())
+    triggers = sql_literal(trigger_characters())
+    suspects = ", ".join(
+        str(code)
+        for code in sorted(
+            {ord(char) for char in LEADING_SEPARATORS + blank_characters() + trigger_characters()}
+            | {ord("d"), ord("D")}
+        )
+    )
+    separators = ", ".join(sql_literal(char) for char in LEADING_SEPARATORS)
+    plain = sql_literal(f"^{PLAIN_NUMBER_PATTERN}$")
+    dde = sql_literal(dde_sql_pattern())
+    mark = sql_literal(APOSTROPHE)
+    first = f"left({value}, 1)"
+    rest = f"ltrim({value}, {blanks})"
+    # ascii() is the first character's code point (0 for the empty text).
+    return (
+        f"(CASE WHEN ascii({value}) NOT IN ({suspects}) AND strpos({value}, '|') = 0 "
+        f"THEN {value} "
+        f"WHEN {first} IN ({separators}) THEN {mark} || {value} "
+        f"WHEN {rest} = '' THEN {value} "
+        f"WHEN strpos({triggers}, left({rest}, 1)) > 0 "
+        f"THEN CASE WHEN {rest} ~ {plain} THEN {value} ELSE {mark} || {value} END "
+        f"WHEN {rest} ~ {dde} THEN {mark} || {value} "
+        f"ELSE {value} END)"
+    )
