@@ -53,6 +53,7 @@ def test_others_are_refused_every_settings_page_and_the_refusal_is_audited(
         response = client_for(person).get(url)
         # then
         assert response.status_code == 403
+        assert "Only system admins change these settings." in response.content.decode()
         entry = AuditEntry.objects.filter(actor=person, action="permission_denied").get()
         assert (entry.action, entry.target) == ("permission_denied", f"GET {url}")
 
