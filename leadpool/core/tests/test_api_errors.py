@@ -533,5 +533,6 @@ def test_the_docs_page_loads_its_scripts_and_styles_from_this_server(db):
     for url in assets:
         assert url.startswith("/static/drf_spectacular_sidecar/"), url
         assert finders.find(url.removeprefix("/static/")) is not None, url
-    assert "cdn" not in html.lower()
+    # No CDN host (the page's random CSRF nonce may spell "cdn": look for hosts only).
+    assert not re.search(r"(?:https?:)?//[\w.-]*cdn", html.lower())
     assert "https://" not in html
