@@ -32,6 +32,7 @@ from bench.http_load import (
     Server,
     build_pool,
     cpu_seconds,
+    migrated_postgresql,
     ownership_checks,
     percentiles,
 )
@@ -89,20 +90,15 @@ def query_count(pool_id: int, token: str, lead_id: int) -> dict:
 
 
 def run(options) -> dict:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadpool.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    skipped = migrated_postgresql()
+    if skipped:
+        return skipped
     from django.db import connection
     from django.utils import timezone
 
     from leadpool.leads.models import Lead
     from leadpool.pools.models import ClaimTally, Pool
 
-    if connection.vendor != "postgresql":
-        return {"skipped": "needs PostgreSQL (--database postgres://…)"}
-    call_command("migrate", verbosity=0)
     requests, clients = options.requests, options.clients
     near = min(NEAR_LIMIT, clients // 4)
     # Limits twice what a rep asks for: only the reps set up near them reach them, a

@@ -39,6 +39,22 @@ SERVER_ENVIRONMENT = {
 }
 
 
+def migrated_postgresql() -> dict | None:
+    """Set Django up on DATABASE_URL and migrate it; the JSON figures of a skip when it is
+    not PostgreSQL (the HTTP benchmarks measure a deployment, and need its database)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadpool.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return {"skipped": "needs PostgreSQL (--database postgres://…)"}
+    call_command("migrate", verbosity=0)
+    return None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

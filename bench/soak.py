@@ -38,6 +38,7 @@ from bench.http_load import (
     Server,
     build_pool,
     cpu_seconds,
+    migrated_postgresql,
     ownership_checks,
     percentiles,
 )
@@ -155,19 +156,14 @@ class Rep:
 
 
 def run(options) -> dict:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadpool.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    skipped = migrated_postgresql()
+    if skipped:
+        return skipped
     from django.db import connection
     from django.utils import timezone
 
     from leadpool.pools.models import Pool
 
-    if connection.vendor != "postgresql":
-        return {"skipped": "needs PostgreSQL (--database postgres://…)"}
-    call_command("migrate", verbosity=0)
     print(f"# building a pool of {options.rows:,} leads, {options.clients} reps", file=sys.stderr)
     built = build_pool(
         rows=options.rows,
