@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -65,28 +66,63 @@ class Scope:
 def scope_of(user) -> Scope:
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope(None, False, False, frozenset(), frozenset(), frozenset(), frozenset())
-    departments = Department.objects.all()
-    ancestors = departments.ancestor_ids(user.department_id)
-    member_pools = Pool.objects.filter(
-        Q(members=user) | Q(member_departments__in=ancestors)
-    ).values_list("id", "visibility")
-    member_pool_ids = {pool_id for pool_id, _visibility in member_pools}
-    claimable = {
-        pool_id for pool_id, visibility in member_pools if visibility == Pool.Visibility.CLAIMABLE
-    }
-    administered = set(Pool.objects.filter(admins=user).values_list("id", flat=True))
+    managed_root = user.department_id if user.role == User.Role.MANAGER else None
+    member_pools: dict[int, str] = {}
+    administered: set[int] = set()
     managed: set[int] = set()
-    if user.role == User.Role.MANAGER and user.department_id:
-        managed = departments.subtree_ids([user.department_id])
+    with connection.cursor() as cursor:
+        cursor.execute(_SCOPE_SQL, [user.department_id, managed_root, user.pk, user.pk])
+        for kind, row_id, visibility in cursor.fetchall():
+            if kind == "member":
+                member_pools[row_id] = visibility
+            elif kind == "admin":
+                administered.add(row_id)
+            else:
+                managed.add(row_id)
+    claimable = {
+        pk for pk, visibility in member_pools.items() if visibility == Pool.Visibility.CLAIMABLE
+    }
     return Scope(
         user_id=user.pk,
         is_active=True,
         is_admin=user.is_system_admin,
         administered_pool_ids=frozenset(administered),
-        member_pool_ids=frozenset(member_pool_ids),
+        member_pool_ids=frozenset(member_pools),
         claimable_pool_ids=frozenset(claimable),
         managed_department_ids=frozenset(managed),
     )
+
+
+def _scope_sql() -> str:
+    """One statement for everything a scope rests on (every request reads it, so one
+    round trip, not four): the pools the user belongs to (directly, or through their
+    department or one above it) with their visibility, the pools they administer, and
+    for a manager their department and those below it. Recursive CTEs are spelled the
+    same in SQLite and PostgreSQL; UNION (not UNION ALL) stops at a cycle."""
+    department = Department._meta.db_table
+    members = Pool.members.through._meta.db_table
+    member_departments = Pool.member_departments.through._meta.db_table
+    admins = Pool.admins.through._meta.db_table
+    return f"""
+        WITH RECURSIVE
+        above (id, parent_id) AS (
+            SELECT id, parent_id FROM {department} WHERE id = %s
+            UNION SELECT d.id, d.parent_id FROM {department} d JOIN above ON d.id = above.parent_id
+        ),
+        below (id) AS (
+            SELECT id FROM {department} WHERE id = %s
+            UNION SELECT d.id FROM {department} d JOIN below ON d.parent_id = below.id
+        )
+        SELECT 'member', p.id, p.visibility FROM {Pool._meta.db_table} p
+        WHERE p.id IN (SELECT pool_id FROM {members} WHERE user_id = %s)
+           OR p.id IN (SELECT pool_id FROM {member_departments}
+                       WHERE department_id IN (SELECT id FROM above))
+        UNION ALL SELECT 'admin', pool_id, NULL FROM {admins} WHERE user_id = %s
+        UNION ALL SELECT 'managed', id, NULL FROM below
+    """  # noqa: S608 - table names from our own models, values as parameters
+
+
+_SCOPE_SQL = _scope_sql()
 
 
 def _scope_condition(scope: Scope, model: type[PooledRecord]) -> Q:
@@ -108,6 +144,27 @@ def _scope_condition(scope: Scope, model: type[PooledRecord]) -> Q:
     if scope.managed_department_ids:
         condition |= Q(owner__department_id__in=scope.managed_department_ids)
     return condition
+
+
+def reaches(scope: Scope, record: PooledRecord) -> bool:
+    """`_scope_condition` for one record already fetched: a batch step fetches by id and
+    asks here, which is cheaper than compiling the condition into its query. The two
+    must agree; test_access.py checks them against each other."""
+    if not scope.is_active:
+        return False
+    if scope.is_admin:
+        return True
+    return (
+        record.owner_id == scope.user_id
+        or record.pool_id in scope.administered_pool_ids
+        or (
+            record.pool_id in scope.claimable_pool_ids
+            and record.owner_id is None
+            and record.status not in record.CLOSED_STATUSES
+        )
+        or _manages_owner(scope, record)
+        or is_collaborator(scope, record)
+    )
 
 
 def visible_records(user, model: type[PooledRecord], *, scope: Scope | None = None) -> QuerySet:
@@ -210,7 +267,6 @@ def get_record_for(user, model: type[PooledRecord], pk, action: Action = "view")
 
 def fetch_for_action(scope: Scope, model: type[PooledRecord], pk: int, action: Action):
     """The record for one step of a batch, or Refused with the code API.md names."""
-    base = model.objects.select_related("owner", "pool")
     if action in ("restore", "purge"):
         record = (
             recycle_bin(None, model, scope=scope)

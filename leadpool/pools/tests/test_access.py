@@ -19,6 +19,7 @@ from leadpool.pools.access import (
     contact_visibility,
     fetch_for_action,
     get_record_for,
+    reaches,
     recycle_bin,
     scope_of,
     visible_pools,
@@ -173,6 +174,40 @@ def test_each_persona_sees_exactly_the_records_of_their_scope(
     seen = world.names_of(visible_records(user, world.model))
     # then
     assert seen == expected[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("entity", ["lead", "customer"])
+def test_the_single_record_check_agrees_with_the_scope_query(world, personas, persona, entity):
+    # given: batch steps ask reaches() of a record fetched by id; lists filter in SQL
+    scope = scope_of(personas[persona])
+    in_sql = world.names_of(visible_records(personas[persona], world.model))
+    # when
+    in_python = {
+        name
+        for name, record in world.records.items()
+        if not record.is_deleted
+        and reaches(scope, world.model.objects.select_related("owner", "pool").get(pk=record.pk))
+    }
+    # then
+    assert in_python == in_sql
+
+
+def test_scope_of_reads_pools_and_departments_in_one_query(
+    personas, departments, lead_pool, customer_pool, assign_only_pools, django_assert_num_queries
+):
+    # given: a manager of East, whose department belongs to every pool; and a pool admin
+    manager, pool_admin = personas["manager"], personas["pool_admin"]
+    every_pool = {lead_pool.pk, customer_pool.pk} | {p.pk for p in assign_only_pools.values()}
+    # when
+    with django_assert_num_queries(1):
+        scope = scope_of(manager)
+    # then
+    assert scope.member_pool_ids == every_pool
+    assert scope.claimable_pool_ids == {lead_pool.pk, customer_pool.pk}
+    assert scope.managed_department_ids == {departments["east"].pk, departments["east_team"].pk}
+    assert scope.administered_pool_ids == set()
+    assert scope_of(pool_admin).administered_pool_ids == every_pool
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
