@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leadpool.core.normalize import normalize_email, normalize_phone
@@ -237,6 +238,38 @@ def test_a_similar_company_matches_fuzzily_with_a_score_below_100(rep_east, make
     # then: rapidfuzz's ratio on SQLite, pg_trgm's similarity on PostgreSQL
     score = 79 if connection.vendor == "postgresql" else 96
     assert report.matches == [_match(lead, ["company"], score)]
+
+
+def test_similar_companies_are_not_scored_when_exact_matches_fill_the_list(rep_east, make_lead):
+    # given: two leads of the very company typed, and one of a similar name
+    exact = [make_lead(owner=rep_east, name="", company="Acme Robotics Co., Ltd.") for _ in "ab"]
+    similar = make_lead(owner=rep_east, name="", company="Acme Robotic Co., Ltd.")
+    # when: a list of two is already full of exact matches; a list of three is not
+    with CaptureQueriesContext(connection) as full:
+        report_of_two = find_duplicates(by=rep_east, company="ACME Robotics Ltd.", limit=2)
+    with CaptureQueriesContext(connection) as room:
+        report_of_three = find_duplicates(by=rep_east, company="ACME Robotics Ltd.", limit=3)
+    # then: the full list is the exact matches, found without the similar-name query
+    assert {m.id for m in report_of_two.matches} == {lead.pk for lead in exact}
+    assert len(full) < len(room)
+    assert [m.id for m in report_of_three.matches][-1] == similar.pk
+    assert report_of_three.matches[-1].score < 100
+
+
+def test_similar_customers_are_not_scored_when_exact_leads_fill_the_list(
+    rep_east, make_lead, make_customer
+):
+    # given: leads of the very company typed fill a list of two; a customer is similar
+    exact = [make_lead(owner=rep_east, name="", company="Acme Robotics Co., Ltd.") for _ in "ab"]
+    make_customer(owner=rep_east, name="", company="Acme Robotic Co., Ltd.")
+    # when
+    with CaptureQueriesContext(connection) as full:
+        report = find_duplicates(by=rep_east, company="ACME Robotics Ltd.", limit=2)
+    with CaptureQueriesContext(connection) as exact_only:
+        find_duplicates(by=rep_east, company="ACME Robotics Ltd.", limit=2, exact_only=True)
+    # then: the list is the exact leads, found with no similar-name query of either kind
+    assert {m.id for m in report.matches} == {lead.pk for lead in exact}
+    assert len(full) == len(exact_only)
 
 
 def test_a_chinese_company_matches_fuzzily_too(rep_east, make_lead):
