@@ -184,6 +184,12 @@ class _Entering:
     excluded_owner_id: int | None = None
 
 
+def hands_out(pool: Pool) -> bool:
+    """Whether records entering `pool` unassigned may be routed or handed to a member,
+    rather than wait for members to claim them."""
+    return bool(pool.routing) or pool.distribution != Pool.Distribution.MANUAL
+
+
 def distribute_records(
     model: type[PooledRecord],
     records: Iterable[PooledRecord],
@@ -220,9 +226,8 @@ def distribute_records(
     with transaction.atomic():
         # Read afresh, once per batch: the rules as they are now, not as a caller cached them.
         pools: dict[int, Pool] = Pool.objects.in_bulk({record.pool_id for record in candidates})
-        if all(not pool.routing and pool.distribution == Pool.Distribution.MANUAL
-               for pool in pools.values()):  # fmt: skip
-            return {}  # nobody hands these out: members claim them (imports skip the work)
+        if not any(hands_out(pool) for pool in pools.values()):
+            return {}  # nobody hands these out: members claim them
         entering = []
         for record in candidates:
             pool = record.pool = pools[cast(int, record.pool_id)]  # filtered above
