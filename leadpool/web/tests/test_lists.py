@@ -29,6 +29,19 @@ def test_a_pool_lists_its_unassigned_records_to_members(client_for, member, lead
     assert 'value="claim"' in response.content.decode()
 
 
+def test_each_row_links_to_its_record(client_for, rep_east, make_lead, make_customer):
+    # given
+    lead = make_lead(name="Linked lead", owner=rep_east)
+    customer = make_customer(name="Linked customer", owner=rep_east)
+    # when
+    leads = client_for(rep_east).get(reverse("web:records", args=["leads"])).content.decode()
+    customers = client_for(rep_east).get(reverse("web:records", args=["customers"]))
+    # then
+    assert f'href="{reverse("web:record", args=["leads", lead.pk])}"' in leads
+    record_url = reverse("web:record", args=["customers", customer.pk])
+    assert f'href="{record_url}"' in customers.content.decode()
+
+
 def test_a_pool_i_do_not_belong_to_is_not_found(client_for, outsider, lead_pool):
     # when
     response = client_for(outsider).get(reverse("web:pool", args=["leads", lead_pool.pk]))

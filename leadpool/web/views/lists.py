@@ -37,9 +37,12 @@ def record_list(request, kind, where="mine", pool_id=None):
         sort=sort,
         cursor=request.GET.get("cursor"),
     )
+    # Each row links to its record: one reverse() for the page, not one a row.
+    record_path = reverse("web:record", args=[kind.slug, 1]).removesuffix("1/")
     for record in rows:
         # Masked exactly as the API masks them (the pool's contact visibility rule).
         record.contact = access.contact_details(scope, record)
+        record.path = f"{record_path}{record.pk}/"
     context = {
         "kind": kind,
         "where": where,
