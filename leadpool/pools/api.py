@@ -352,7 +352,7 @@ def filter_records(queryset, params, model, *, scope: access.Scope):
         errors["ordering"] = [_("Only leads have a score.")]
     custom_filters = {key[7:]: value for key, value in params.items() if key.startswith("custom.")}
     if custom_filters:
-        conditions &= _custom_condition(model, custom_filters, errors)
+        conditions &= _custom_condition(model, custom_filters, errors, scope=scope)
     if params.get("deleted") not in (None, "", "true", "false", "1", "0"):
         errors["deleted"] = [_("Give true or false.")]
     if errors:
@@ -442,7 +442,7 @@ def _search(text: str, contacts_visible: Q) -> Q:
     return condition
 
 
-def _custom_condition(model, filters: dict[str, str], errors: dict) -> Q:
+def _custom_condition(model, filters: dict[str, str], errors: dict, *, scope) -> Q:
     import json
 
     from leadpool.fields.services import clean_value
@@ -471,6 +471,10 @@ def _custom_condition(model, filters: dict[str, str], errors: dict) -> Q:
             errors[f"custom.{key}"] = list(error.messages)
             continue
         condition &= Q(**{f"custom__{key}": value})
+        if field.type in access.CONTACT_FIELD_TYPES:
+            # Only rows whose contacts the reader sees, as for `q`: a filter on a hidden
+            # phone would tell a member whether a guessed number is on file.
+            condition &= access.contacts_visible_condition(scope, model)
     return condition
 
 

@@ -189,3 +189,9 @@ def mask_email(email: str) -> str:
     if not at:
         return "***"
     return (local[:1] or "") + "***@" + domain
+
+
+def mask_contact(kind: str, value: str) -> str:
+    """A phone or e-mail (`kind` "phone" or "email", as custom field types name them)
+    masked as its standard field is."""
+    return mask_email(value) if kind == "email" else mask_phone(value)

@@ -47,7 +47,10 @@ class RecordSerializer(serializers.Serializer):
     pool = serializers.IntegerField(source="pool_id", allow_null=True)
     collaborators = serializers.SerializerMethodField()
     notes = serializers.CharField()
-    custom = serializers.DictField()
+    custom = serializers.SerializerMethodField(
+        help_text="Custom field values by key; a phone or e-mail field follows "
+        "contact_visibility as phone and email do."
+    )
     reclaim_at = serializers.DateTimeField(allow_null=True)
     claimed_at = serializers.DateTimeField(allow_null=True)
     assigned_at = serializers.DateTimeField(allow_null=True)
@@ -72,6 +75,18 @@ class RecordSerializer(serializers.Serializer):
 
     def get_email(self, record) -> str:
         return self._contact(record)["email"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_custom(self, record) -> dict:
+        return access.custom_as_seen(
+            self.context["scope"], record, lambda: self._contact_fields(record.entity)
+        )
+
+    def _contact_fields(self, entity: str) -> dict[str, str]:
+        cache = self.context.setdefault("_contact_fields", {})
+        if entity not in cache:
+            cache[entity] = access.contact_custom_fields(entity)
+        return cache[entity]
 
     def get_contact_visibility(self, record) -> str:
         return access.contact_visibility(self.context["scope"], record)

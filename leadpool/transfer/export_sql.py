@@ -16,8 +16,9 @@ one column is the exception (Python writes an empty row as `""`, COPY quotes a l
 (`\\n`, `\\t`, `\\\\`) the stream undoes.
 
 `plan_records` returns None for what this path does not reproduce (custom values that
-are JSON objects or nested lists, a Yes/No translation that would need an apostrophe);
-the caller then takes the Python path.
+are JSON objects or nested lists, a Yes/No translation that would need an apostrophe,
+custom phone or e-mail fields a reader who is not a system admin may see masked); the
+caller then takes the Python path.
 """
 
 # ruff: noqa: S608 - the SQL is built from our own expressions; every value is a
@@ -258,6 +259,10 @@ def plan_records(
     has_custom = any(key.startswith("custom.") for key in keys)
     if has_custom and any(neutralize(word) != word for word in (_("Yes"), _("No"))):
         return None
+    if has_custom and not scope.is_admin:
+        contact_keys = {f"custom.{key}" for key in access.contact_custom_fields(model.entity)}
+        if contact_keys.intersection(keys):
+            return None  # custom phones and e-mails to mask: the Python path masks them
     quote = connection.ops.quote_name
     annotations: dict = {}
 

@@ -35,7 +35,7 @@ from leadpool.history.audit import audit
 from leadpool.history.models import AuditEntry
 from leadpool.pools import access
 from leadpool.pools.models import Pool, PooledRecord
-from leadpool.pools.rules import mask_email, mask_phone
+from leadpool.pools.rules import mask_contact, mask_phone
 from leadpool.transfer import export_sql, xlsx_writer
 from leadpool.transfer.sanitize import neutralize
 
@@ -142,8 +142,16 @@ def _record_value(key: str) -> Callable:
     return lambda record, scope, cache: getattr(record, key)
 
 
-def _custom_value(key: str) -> Callable:
-    return lambda record, scope, cache: (record.custom or {}).get(key)
+def _custom_value(custom: CustomField) -> Callable:
+    key = custom.key
+    if custom.type not in access.CONTACT_FIELD_TYPES:
+        return lambda record, scope, cache: (record.custom or {}).get(key)
+    contact_fields = {key: custom.type}
+
+    def contact(record, scope, cache):  # masked or hidden as on screen
+        return access.custom_as_seen(scope, record, lambda: contact_fields).get(key)
+
+    return contact
 
 
 def record_columns(model: type[PooledRecord]) -> dict[str, Column]:
@@ -153,7 +161,7 @@ def record_columns(model: type[PooledRecord]) -> dict[str, Column]:
     columns = {key: Column(key, _label(model, key), _record_value(key)) for key in STANDARD_FIELDS}
     for custom in CustomField.objects.filter(entity=model.entity, is_active=True):
         key = f"custom.{custom.key}"
-        columns[key] = Column(key, custom.label, _custom_value(custom.key))
+        columns[key] = Column(key, custom.label, _custom_value(custom))
     return columns
 
 
@@ -379,8 +387,15 @@ def _record_rows(queryset, model, keys: list[str], scope, count: int, chunk_size
             paths.append(path)
         return paths.index(path)
 
+    # Custom phones and e-mails are contact details too (access.custom_as_seen).
+    custom_contacts = {}
+    if not scope.is_admin and any(key.startswith("custom.") for key in keys):
+        custom_contacts = {
+            f"custom.{name}": kind
+            for name, kind in access.contact_custom_fields(model.entity).items()
+        }
     annotations = {}
-    if not scope.is_admin and any(key in CONTACT_FIELDS for key in keys):
+    if not scope.is_admin and any(key in CONTACT_FIELDS or key in custom_contacts for key in keys):
         annotations["lp_visible"] = ExpressionWrapper(
             access.contacts_visible_condition(scope, model), output_field=BooleanField()
         )
@@ -408,7 +423,10 @@ def _record_rows(queryset, model, keys: list[str], scope, count: int, chunk_size
             getters.append(lambda row: collaborators.get(row[0], ""))
         elif key.startswith("custom."):
             at, name = slot("custom"), key.removeprefix("custom.")
-            getters.append(lambda row, at=at, name=name: (row[at] or {}).get(name))
+            value = lambda row, at=at, name=name: (row[at] or {}).get(name)  # noqa: E731
+            if key in custom_contacts:
+                value = _masked(value, custom_contacts[key], slot)
+            getters.append(value)
         else:
             getters.append(operator.itemgetter(slot(key)))
     queryset = queryset.annotate(**annotations).order_by("-pk")
@@ -431,19 +449,25 @@ def _record_rows(queryset, model, keys: list[str], scope, count: int, chunk_size
 
 
 def _contact_getter(key: str, slot, scope) -> Callable:
-    at = slot(key)
+    value = operator.itemgetter(slot(key))
     if scope.is_admin:
-        return operator.itemgetter(at)
+        return value
+    return _masked(value, "email" if key == "email" else "phone", slot)
+
+
+def _masked(value: Callable, kind: str, slot) -> Callable:
+    """`value(row)`, a phone or e-mail, as access.contact_details shows it to the reader:
+    as it is where `lp_visible` (access.contacts_visible_condition), else masked, or
+    blank in a pool that hides contacts."""
     visible, pool = slot("lp_visible"), slot("pool__contact_visibility")
-    mask = mask_email if key == "email" else mask_phone
 
     def contact(row):
-        value = row[at]
-        if row[visible]:
-            return value
-        if row[pool] == Pool.ContactVisibility.HIDDEN or not value:
+        shown = value(row)
+        if row[visible] or shown in (None, ""):
+            return shown
+        if row[pool] == Pool.ContactVisibility.HIDDEN:
             return ""
-        return mask(value)
+        return mask_contact(kind, str(shown))
 
     return contact
 

@@ -79,11 +79,17 @@ def _calls(scope: access.Scope, record) -> list:
     return calls
 
 
-def _custom_values(record) -> list[tuple[str, str]]:
-    """The record's custom fields (自定义字段) as the details list shows them."""
+def _custom_values(scope, record) -> list[tuple[str, str]]:
+    """The record's custom fields (自定义字段) as the details list shows them, a phone or
+    e-mail among them masked or hidden as the record's own contact details are."""
+    fields = active_fields(record.entity)
+    contact_fields = {
+        key: f.type for key, f in fields.items() if f.type in access.CONTACT_FIELD_TYPES
+    }
+    values = access.custom_as_seen(scope, record, lambda: contact_fields)
     shown = []
-    for key, custom in active_fields(record.entity).items():
-        value = (record.custom or {}).get(key)
+    for key, custom in fields.items():
+        value = values.get(key)
         if isinstance(value, bool):
             value = _("Yes") if value else _("No")
         elif isinstance(value, list):
@@ -120,7 +126,7 @@ def _detail_context(request, kind, record, followup_form=None, call_form=None) -
         "calls": _calls(scope, record),
         "call_form": call_form or _call_form(record, contact),
         "collaborators": list(record.collaborators.order_by("display_name", "username")),
-        "custom_values": _custom_values(record),
+        "custom_values": _custom_values(scope, record),
         "people": (
             User.objects.filter(is_active=True).order_by("display_name", "username")
             if "edit" in actions
