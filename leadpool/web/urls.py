@@ -48,6 +48,7 @@ urlpatterns = [
     path("imports/<int:pk>/undo/", imports.import_undo, name="import_undo"),
     path("settings/", settings.settings_home, name="settings"),
     path("settings/me/", settings.preferences, name="preferences"),
+    path("language/", settings.switch_language, name="switch_language"),
     path("settings/users/", settings.user_list, name="settings_users"),
     path("settings/users/new/", settings.user_create, name="settings_user_create"),
     path("settings/users/<int:pk>/", settings.user_edit, name="settings_user"),

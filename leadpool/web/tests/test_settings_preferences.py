@@ -89,3 +89,38 @@ def test_the_digest_sends_the_chosen_kinds_in_the_chosen_language(client_for, re
 def test_preferences_need_a_login(client):
     # then
     assert client.get(PREFERENCES)["Location"].startswith("/login/")
+
+
+SWITCH = reverse("web:switch_language")
+
+
+def test_the_navigation_switch_also_saves_the_signed_in_users_language(client_for, rep_east):
+    # given: a rep who gets e-mails of assignments
+    rep_east.email_notifications = ["assigned"]
+    rep_east.save()
+    client = client_for(rep_east)
+    # when
+    response = client.post(SWITCH, {"language": "zh-hans", "next": "/leads/"})
+    # then: the cookie, the way back, and the saved language (e-mails, other browsers)
+    assert response.status_code == 302
+    assert response["Location"] == "/leads/"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    rep_east.refresh_from_db()
+    assert rep_east.language == "zh-hans"
+    assert rep_east.email_notifications == ["assigned"]
+    assert 'action="/language/"' in client.get("/leads/").content.decode()
+
+
+def test_the_switch_ignores_an_unknown_language_and_needs_no_sign_in(client, rep_east):
+    # when
+    unknown = client.post(SWITCH, {"language": "xx", "next": "/"})
+    anonymous = client.post(SWITCH, {"language": "zh-hans", "next": "/"})
+    # then
+    assert settings.LANGUAGE_COOKIE_NAME not in unknown.cookies
+    assert anonymous.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    rep_east.refresh_from_db()
+    assert rep_east.language == ""
+
+
+def test_the_switch_is_post_only(client):
+    assert client.get(SWITCH).status_code == 405

@@ -4,6 +4,7 @@ the REST API calls (accounts/services.py, fields/services.py, customers/services
 the rules and their messages are the same in both. Pool settings are in pool_settings.py.
 """
 
+import contextlib
 from functools import wraps
 
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from leadpool.accounts.models import Department, User
 from leadpool.accounts.services import (
@@ -421,6 +424,23 @@ def preferences(request):
     context = {"form": form, "has_email": bool(user.email)}
     status = 400 if form.is_bound else 200
     return render(request, "web/settings/preferences.html", context, status=status)
+
+
+@require_POST
+def switch_language(request):
+    """The navigation's language switch: Django's set_language (the cookie, then back to
+    `next`), and for a signed-in user their saved language too, so the choice follows
+    them to their other browsers and into the e-mails LeadPool sends them."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    user = request.user
+    if user.is_authenticated and language != user.language:
+        # An unknown code: set_language ignored it as well.
+        with contextlib.suppress(ValidationError):
+            save_preferences(
+                user=user, language=language, email_notifications=user.email_notifications
+            )
+    return response
 
 
 def set_language_cookie(response, language: str) -> None:
