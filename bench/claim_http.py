@@ -29,6 +29,7 @@ import time
 
 from bench.http_load import (
     Client,
+    DatabaseCpu,
     Server,
     build_pool,
     cpu_seconds,
@@ -178,12 +179,16 @@ def run(options) -> dict:
             thread.start()
         ready.wait()
         cpu_before = cpu_seconds(server.worker_pids())
+        database_cpu = DatabaseCpu().start()
+        client_cpu_before = time.process_time()
         started = time.perf_counter()
         go.set()
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - started
         cpu = cpu_seconds(server.worker_pids()) - cpu_before
+        client_cpu = time.process_time() - client_cpu_before
+        database_cpu_seconds = database_cpu.seconds()
     figures.update(
         {
             "seconds": round(seconds, 2),
@@ -198,7 +203,14 @@ def run(options) -> dict:
             "races_lost": tally["races lost"],
             "errors": tally["errors"],
             "error_samples": samples,
+            # Where a request's CPU goes, and how much of the machine the run used.
             "server_cpu_ms_per_request": round(cpu * 1000 / max(1, len(times)), 2),
+            "database_cpu_ms_per_request": round(
+                database_cpu_seconds * 1000 / max(1, len(times)), 2
+            ),
+            "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(times)), 2),
+            "cpus_busy": round((cpu + database_cpu_seconds + client_cpu) / seconds, 2),
+            "cpus": os.cpu_count(),
         }
     )
     checks = ownership_checks(pool_id, since=since)

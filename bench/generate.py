@@ -79,12 +79,15 @@ def record_rows(count: int, *, seed: int, first_index: int = 0):
         else:
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         draw = rng.random()
+        # A company's own name (字号) is what sets it apart: a word and a character for
+        # Chinese ones, a word and a family name for English ones, so a million leads hold
+        # tens of thousands of companies, each with a few contacts, as bought lists do.
         if draw < 0.72:
-            company = (
-                rng.choice(CITIES) + rng.choice(WORDS) + rng.choice(TRADES) + rng.choice(SUFFIXES)
-            )
+            own_name = rng.choice(WORDS) + rng.choice(GIVEN)
+            company = rng.choice(CITIES) + own_name + rng.choice(TRADES) + rng.choice(SUFFIXES)
         elif draw < 0.9:
-            company = f"{rng.choice(EN_WORDS)} {rng.choice(EN_TRADES)} {rng.choice(EN_SUFFIXES)}"
+            own_name = f"{rng.choice(EN_WORDS)} {rng.choice(LAST_NAMES)}"
+            company = f"{own_name} {rng.choice(EN_TRADES)} {rng.choice(EN_SUFFIXES)}"
         else:
             company = ""
         digits = f"{rng.choice(MOBILE_PREFIXES)}{(index * 10000019 + 4242) % 10**8:08d}"
