@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q
+from django.db.models import BooleanField, Case, Exists, IntegerField, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
@@ -342,23 +342,34 @@ def _company_matches(
             )
             .annotate(similarity=TrigramSimilarity("company_normalized", wanted))
             .exclude(company_normalized=wanted)
-            .order_by("-similarity")[:limit]
+            .order_by("-similarity", "-pk")[:limit]
         )
         for record in similar:
             _add(found, record, ["company"], _similar_score(record.similarity * 100))
         return
-    # SQLite (small installs): score every company name in scope with rapidfuzz, in C.
-    names = dict(
+    # SQLite (small installs): score each distinct company name in scope with rapidfuzz,
+    # in C. A company has several contacts on file, so there are fewer names than rows;
+    # the best `limit` names hold at least the best `limit` records.
+    names = (
         visible.exclude(company_normalized="")
         .exclude(company_normalized=wanted)
-        .values_list("pk", "company_normalized")
+        .order_by()
+        .values_list("company_normalized", flat=True)
+        .distinct()
     )
     best = process.extract(
-        wanted, names, scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_COMPANY_MIN_RATIO
+        wanted, list(names), scorer=fuzz.ratio, limit=limit, score_cutoff=FUZZY_COMPANY_MIN_RATIO
     )
-    scores = {pk: _similar_score(score) for _name, score, pk in best}
-    for record in visible.filter(pk__in=scores):
-        _add(found, record, ["company"], scores[record.pk])
+    scores = {name: _similar_score(score) for name, score, _index in best}
+    if not scores:
+        return
+    score = Case(
+        *(When(company_normalized=name, then=Value(s)) for name, s in scores.items()),
+        output_field=IntegerField(),
+    )
+    similar = visible.filter(company_normalized__in=scores).annotate(similarity=score)
+    for record in similar.order_by("-similarity", "-pk")[:limit]:
+        _add(found, record, ["company"], record.similarity)
 
 
 def _similar_score(percent: float) -> int:

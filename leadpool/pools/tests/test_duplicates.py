@@ -272,6 +272,22 @@ def test_similar_customers_are_not_scored_when_exact_leads_fill_the_list(
     assert len(full) == len(exact_only)
 
 
+def test_several_leads_of_similar_companies_come_closest_name_first_within_the_limit(
+    rep_east, make_lead
+):
+    # given: three contacts at a company one letter off the one typed, two at one further
+    closer = [make_lead(owner=rep_east, name="", company="Acme Robotic Co.") for _ in "abc"]
+    further = [make_lead(owner=rep_east, name="", company="Acme Robots Co.") for _ in "ab"]
+    # when
+    report = find_duplicates(by=rep_east, company="Acme Robotics", limit=4)
+    # then: the closer name's leads first, newest first among equals; four in all
+    assert [m.id for m in report.matches] == [
+        *sorted((lead.pk for lead in closer), reverse=True),
+        max(lead.pk for lead in further),
+    ]
+    assert report.matches[0].score > report.matches[-1].score
+
+
 def test_a_chinese_company_matches_fuzzily_too(rep_east, make_lead):
     # given
     lead = make_lead(owner=rep_east, name="", company="华为技术有限公司")
