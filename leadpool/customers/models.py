@@ -34,13 +34,17 @@ class Customer(PooledRecord):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customers",
+        db_index=False,  # customer_lead, partial
     )
 
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["-created_at", "-id"]
-        indexes = PooledRecord.record_indexes("customer")
+        indexes = [
+            *PooledRecord.record_indexes("customer"),
+            PooledRecord.partial_key_index("lead", "customer_lead"),
+        ]
         constraints = PooledRecord.record_constraints("customer")
 
     def has_open_opportunity(self) -> bool:

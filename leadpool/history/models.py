@@ -68,6 +68,7 @@ class Event(ImmutableModel):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="history",
+        db_index=False,  # event_lead (every index costs each of the many inserts)
     )
     customer = models.ForeignKey(
         "customers.Customer",
@@ -76,6 +77,7 @@ class Event(ImmutableModel):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="history",
+        db_index=False,  # event_customer
     )
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     # Null when a rule or the system acted.
@@ -88,7 +90,12 @@ class Event(ImmutableModel):
         related_name="+",
     )
     from_owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # event_from_owner
     )
     to_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -112,6 +119,7 @@ class Event(ImmutableModel):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        db_index=False,  # event_import_job
     )
     at = models.DateTimeField(_("time"), default=timezone.now)
 
@@ -154,7 +162,10 @@ class Notification(models.Model):
         SCORE_THRESHOLD = "score_threshold", _("Lead score reached the threshold")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_inbox
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     lead = models.ForeignKey(

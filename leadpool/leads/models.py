@@ -30,17 +30,26 @@ class Lead(PooledRecord):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="converted_leads",
+        db_index=False,  # lead_customer, partial
     )
     # Lead scoring (leadpool/scoring): the points of the rules the lead meets, and which.
     score = models.IntegerField(_("score"), default=0, db_index=True)
     score_explanation = models.JSONField(_("score explanation"), default=list, blank=True)
     # When time alone next changes the score (a recency rule's day count is crossed), or
     # the rules changed: the rules worker rescores the leads due, along this index.
-    rescore_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    rescore_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
         ordering = ["-created_at", "-id"]
-        indexes = PooledRecord.record_indexes("lead")
+        indexes = [
+            *PooledRecord.record_indexes("lead"),
+            PooledRecord.partial_key_index("customer", "lead_customer"),
+            models.Index(
+                fields=["rescore_at"],
+                name="lead_rescore",
+                condition=models.Q(rescore_at__isnull=False),
+            ),
+        ]
         constraints = PooledRecord.record_constraints("lead")
