@@ -37,10 +37,14 @@ def level_field(db):
     )
 
 
-# --- the browser tests' (test_browser*.py): one Chromium for the whole session -----------
+# --- the browser tests' (test_browser*.py): one Chromium a module ------------------------
 
 
-@pytest.fixture(scope="session")
+# A module's, not the session's: Playwright's event loop, left running in this thread,
+# would hand later tests a database connection in an asyncio context (Django's
+# connections are context-local) that the test database's teardown never closes, and
+# dropping that database then failed on the lingering session.
+@pytest.fixture(scope="module")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API keeps an event loop in this thread, and Django refuses ORM
