@@ -332,17 +332,15 @@ def contact_custom_fields(entity: str) -> dict[str, str]:
     return dict(fields.values_list("key", "type"))
 
 
-def custom_as_seen(scope: Scope, record: PooledRecord, contact_fields) -> dict:
-    """The record's custom values as `scope` may see them: a custom phone or e-mail is
-    shown, masked or hidden as the record's standard ones are (contact_visibility).
-    `contact_fields()` answers contact_custom_fields for the record's entity; it is
-    called only for a record whose contacts are not visible, so a caller that lists
-    many can read it once, and not at all when every contact is visible."""
+def custom_as_seen(record: PooledRecord, visibility: ContactVisibility, contact_fields) -> dict:
+    """The record's custom values as its reader sees them: a custom phone or e-mail is
+    shown, masked or hidden as the record's standard ones are (`visibility`, what
+    contact_visibility answered for this reader). `contact_fields()` answers
+    contact_custom_fields for the record's entity; it is called only for a record whose
+    contacts are not visible, so a caller that lists many can read it once, and not at
+    all when every contact is visible."""
     custom = record.custom or {}
-    if not custom:
-        return custom
-    visibility = contact_visibility(scope, record)
-    if visibility == "visible":
+    if not custom or visibility == "visible":
         return custom
     shown = dict(custom)
     for key, kind in contact_fields().items():
@@ -381,7 +379,12 @@ def contacts_visible_condition(scope: Scope, model: type[PooledRecord]) -> Q:
 
 def contact_details(scope: Scope, record: PooledRecord) -> dict[str, str]:
     """Phone, other phone and e-mail as this scope may see them."""
-    visibility = contact_visibility(scope, record)
+    return contacts_as_seen(record, contact_visibility(scope, record))
+
+
+def contacts_as_seen(record: PooledRecord, visibility: ContactVisibility) -> dict[str, str]:
+    """Phone, other phone and e-mail shown, masked or hidden as `visibility` says: for a
+    caller that needs the visibility itself too (it may cost a collaborator query)."""
     raw = {"phone": record.phone, "other_phone": record.other_phone, "email": record.email}
     if visibility == "visible":
         return raw

@@ -61,10 +61,18 @@ class RecordSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     deleted_at = serializers.DateTimeField(allow_null=True)
 
+    def _visibility(self, record) -> access.ContactVisibility:
+        """contact_visibility once a record: phone, e-mail, custom contacts and the
+        field itself all follow it, and it may cost a collaborator query."""
+        cache = self.context.setdefault("_visibility", {})
+        if record.pk not in cache:
+            cache[record.pk] = access.contact_visibility(self.context["scope"], record)
+        return cache[record.pk]
+
     def _contact(self, record) -> dict:
         cache = self.context.setdefault("_contact", {})
         if record.pk not in cache:
-            cache[record.pk] = access.contact_details(self.context["scope"], record)
+            cache[record.pk] = access.contacts_as_seen(record, self._visibility(record))
         return cache[record.pk]
 
     def get_phone(self, record) -> str:
@@ -79,7 +87,7 @@ class RecordSerializer(serializers.Serializer):
     @extend_schema_field(serializers.DictField())
     def get_custom(self, record) -> dict:
         return access.custom_as_seen(
-            self.context["scope"], record, lambda: self._contact_fields(record.entity)
+            record, self._visibility(record), lambda: self._contact_fields(record.entity)
         )
 
     def _contact_fields(self, entity: str) -> dict[str, str]:
@@ -89,7 +97,7 @@ class RecordSerializer(serializers.Serializer):
         return cache[entity]
 
     def get_contact_visibility(self, record) -> str:
-        return access.contact_visibility(self.context["scope"], record)
+        return self._visibility(record)
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_collaborators(self, record) -> list[int]:

@@ -125,7 +125,9 @@ def _record_value(key: str) -> Callable:
 
         def contact(record, scope, cache):
             if "contact" not in cache:
-                cache["contact"] = access.contact_details(scope, record)
+                cache["contact"] = access.contacts_as_seen(
+                    record, _visibility(record, scope, cache)
+                )
             return cache["contact"][key]
 
         return contact
@@ -142,6 +144,13 @@ def _record_value(key: str) -> Callable:
     return lambda record, scope, cache: getattr(record, key)
 
 
+def _visibility(record, scope, cache: dict) -> access.ContactVisibility:
+    """contact_visibility once a row (`cache` is the row's), for all its contact columns."""
+    if "visibility" not in cache:
+        cache["visibility"] = access.contact_visibility(scope, record)
+    return cache["visibility"]
+
+
 def _custom_value(custom: CustomField) -> Callable:
     key = custom.key
     if custom.type not in access.CONTACT_FIELD_TYPES:
@@ -149,7 +158,8 @@ def _custom_value(custom: CustomField) -> Callable:
     contact_fields = {key: custom.type}
 
     def contact(record, scope, cache):  # masked or hidden as on screen
-        return access.custom_as_seen(scope, record, lambda: contact_fields).get(key)
+        visibility = _visibility(record, scope, cache)
+        return access.custom_as_seen(record, visibility, lambda: contact_fields).get(key)
 
     return contact
 

@@ -6,6 +6,8 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -86,6 +88,33 @@ def test_the_record_page_masks_custom_contacts(client, member, pooled):
     # then
     assert b"139****9000" in page and b"l***@example.com" in page
     assert PHONE.encode() not in page and EMAIL.encode() not in page
+
+
+def _collaborator_lookups(queries) -> int:
+    """Queries asking whether the reader is among a record's collaborators
+    (access.is_collaborator when they were not prefetched)."""
+    return sum(
+        query["sql"].startswith('SELECT 1 AS "a"') and "leads_lead_collaborators" in query["sql"]
+        for query in queries
+    )
+
+
+def test_a_record_read_asks_whether_the_reader_collaborates_only_with_the_record(
+    client, member, pooled
+):
+    # given: a masked pool, whose contacts a member sees in full only as a collaborator
+    lead = pooled(Pool.ContactVisibility.MASKED)
+    client.force_login(member)
+    # when: the API's record and the record page, each showing contacts and custom ones
+    with CaptureQueriesContext(connection) as api:
+        detail = _api(member, f"/api/v1/leads/{lead.pk}/")
+    with CaptureQueriesContext(connection) as page:
+        client.get(reverse("web:record", args=["leads", lead.pk]))
+    # then: both read the collaborators once, with the record (a prefetch), and the
+    # actions, phone, e-mail, custom contacts and calls all answer from it
+    assert detail["contact_visibility"] == "masked"
+    assert _collaborator_lookups(api.captured_queries) == 0
+    assert _collaborator_lookups(page.captured_queries) == 0
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -3,6 +3,7 @@ forms with their duplicate warnings, and adding a follow-up."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -62,10 +63,9 @@ def _timeline(record):
     return followups.select_related("author")[:TIMELINE_LENGTH]
 
 
-def _calls(scope: access.Scope, record) -> list:
+def _calls(record, visibility: access.ContactVisibility) -> list:
     """The record's calls, their numbers shown as the record's contact details are: a
     pool that hides phones until claimed hides them in the call list too."""
-    visibility = access.contact_visibility(scope, record)
     calls = list(
         record.calls.select_related("author").order_by("-started_at", "-pk")[:TIMELINE_LENGTH]
     )
@@ -79,14 +79,14 @@ def _calls(scope: access.Scope, record) -> list:
     return calls
 
 
-def _custom_values(scope, record) -> list[tuple[str, str]]:
+def _custom_values(record, visibility: access.ContactVisibility) -> list[tuple[str, str]]:
     """The record's custom fields (自定义字段) as the details list shows them, a phone or
     e-mail among them masked or hidden as the record's own contact details are."""
     fields = active_fields(record.entity)
     contact_fields = {
         key: f.type for key, f in fields.items() if f.type in access.CONTACT_FIELD_TYPES
     }
-    values = access.custom_as_seen(scope, record, lambda: contact_fields)
+    values = access.custom_as_seen(record, visibility, lambda: contact_fields)
     shown = []
     for key, custom in fields.items():
         value = values.get(key)
@@ -111,8 +111,12 @@ def _call_form(record, contact: dict) -> CallForm:
 
 def _detail_context(request, kind, record, followup_form=None, call_form=None) -> dict:
     scope = access.scope_of(request.user)
+    # Once for the page: the actions, the contact details and the list of collaborators
+    # all ask who collaborates (access.is_collaborator reads the prefetched list).
+    prefetch_related_objects([record], "collaborators")
     actions = available_actions(scope, record)
-    contact = access.contact_details(scope, record)
+    visibility = access.contact_visibility(scope, record)
+    contact = access.contacts_as_seen(record, visibility)
     history = record.history.select_related(
         "actor", "from_owner", "to_owner", "from_pool", "to_pool"
     )[:TIMELINE_LENGTH]
@@ -123,10 +127,12 @@ def _detail_context(request, kind, record, followup_form=None, call_form=None) -
         "actions": actions,
         "followups": _timeline(record),
         "followup_form": followup_form or FollowUpForm(),
-        "calls": _calls(scope, record),
+        "calls": _calls(record, visibility),
         "call_form": call_form or _call_form(record, contact),
-        "collaborators": list(record.collaborators.order_by("display_name", "username")),
-        "custom_values": _custom_values(scope, record),
+        "collaborators": sorted(
+            record.collaborators.all(), key=lambda user: (user.display_name, user.username)
+        ),
+        "custom_values": _custom_values(record, visibility),
         "people": (
             User.objects.filter(is_active=True).order_by("display_name", "username")
             if "edit" in actions
